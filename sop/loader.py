@@ -1,0 +1,145 @@
+"""Load an SOP folder and refuse a broken one with errors that name file, key and problem."""
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from sop.schema import Sop
+
+# Which file holds which top-level keys of the SOP.
+FILES = {
+    "sop.toml": ("sop", "clocks", "escalation", "classes", "targets", "adjustments"),
+    "units.toml": ("units",),
+    "categories.toml": ("categories",),
+    "calendar.toml": ("national", "regional_days"),
+}
+
+
+@dataclass(frozen=True)
+class SopError:
+    """One problem in an SOP: where it is and what is wrong."""
+
+    file: str
+    key: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.problem}"
+
+
+class SopInvalid(Exception):
+    """The SOP cannot be used; ``errors`` lists every problem found."""
+
+    def __init__(self, errors: list[SopError]):
+        self.errors = errors
+        super().__init__("SOP tidak valid / invalid SOP:\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+def load_sop(folder: Path | str) -> Sop:
+    """Read, validate and cross-check the SOP in ``folder``; raise :class:`SopInvalid` if broken."""
+    folder = Path(folder)
+    data, origin, errors = {}, {}, []
+    if not folder.is_dir():
+        raise SopInvalid([SopError(str(folder), "-", "folder not found")])
+    for name, keys in FILES.items():
+        path = folder / name
+        try:
+            content = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            errors.append(SopError(str(path), "-", "file is missing"))
+            continue
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            errors.append(SopError(str(path), "-", f"not valid TOML: {exc}"))
+            continue
+        for key in content:
+            if key not in keys:
+                errors.append(SopError(str(path), key, f"unknown key (this file holds: {', '.join(keys)})"))
+        for key in keys:
+            if key in content:
+                data[key] = content[key]
+            origin[key] = str(path)
+    if errors:
+        raise SopInvalid(errors)
+    try:
+        sop = Sop.model_validate(data)
+    except ValidationError as exc:
+        raise SopInvalid([_from_pydantic(err, origin, folder) for err in exc.errors()]) from None
+    errors = cross_check(sop, origin)
+    if errors:
+        raise SopInvalid(errors)
+    return sop
+
+
+def checksum(sop: Sop) -> str:
+    """Return a stable sha256 of the SOP's content, to tell versions apart."""
+    return hashlib.sha256(json.dumps(sop.document(), sort_keys=True).encode()).hexdigest()
+
+
+def cross_check(sop: Sop, origin: dict[str, str]) -> list[SopError]:
+    """Return the problems that span keys: unknown references, duplicates, a missing regency."""
+    errors: list[SopError] = []
+
+    def err(key_root: str, key: str, problem: str) -> None:
+        errors.append(SopError(origin.get(key_root, key_root), key, problem))
+
+    seen: set[str] = set()
+    for i, unit in enumerate(sop.units):
+        if unit.code in seen:
+            err("units", f"units[{i}].code", f"duplicate unit code {unit.code!r}")
+        if unit.kind == "regency":
+            if unit.parent is not None:
+                err("units", f"units[{i}].parent", "the regency unit has no parent")
+        elif unit.parent is None:
+            err("units", f"units[{i}].parent", f"unit {unit.code!r} needs a parent")
+        elif unit.parent not in seen:
+            err("units", f"units[{i}].parent", f"unknown unit {unit.parent!r} (define a parent before its children)")
+        seen.add(unit.code)
+    regencies = [u.code for u in sop.units if u.kind == "regency"]
+    if regencies != [sop.sop.regency_unit]:
+        err("sop", "sop.regency_unit",
+            f"must name the one unit of kind 'regency' (found {regencies or 'none'})")
+    class_codes = [c.code for c in sop.classes]
+    for i, code in enumerate(class_codes):
+        if class_codes.index(code) != i:
+            err("classes", f"classes[{i}].code", f"duplicate class {code!r}")
+    if not class_codes:
+        err("classes", "classes", "at least one class is needed")
+    category_codes: set[str] = set()
+    for i, cat in enumerate(sop.categories):
+        if cat.code in category_codes:
+            err("categories", f"categories[{i}].code", f"duplicate category {cat.code!r}")
+        category_codes.add(cat.code)
+        if cat.default_unit not in seen:
+            err("categories", f"categories[{i}].default_unit", f"unknown unit {cat.default_unit!r}")
+        if cat.default_class not in class_codes:
+            err("categories", f"categories[{i}].default_class", f"class {cat.default_class!r} is not defined")
+    for i, adj in enumerate(sop.adjustments):
+        if adj.category and adj.category not in category_codes:
+            err("adjustments", f"adjustments[{i}].category", f"unknown category {adj.category!r}")
+    years = [t.year for t in sop.targets]
+    for i, year in enumerate(years):
+        if years.index(year) != i:
+            err("targets", f"targets[{i}].year", f"duplicate target year {year}")
+    days = [d.date for d in sop.regional_days]
+    for i, day in enumerate(days):
+        if days.index(day) != i:
+            err("regional_days", f"regional_days[{i}].date", f"duplicate day {day.isoformat()}")
+    return errors
+
+
+def _from_pydantic(error: dict, origin: dict[str, str], folder: Path) -> SopError:
+    loc = error["loc"]
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    root = str(loc[0]) if loc else "-"
+    message = error["msg"]
+    if error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return SopError(origin.get(root, str(folder)), key or "-", message)

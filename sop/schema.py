@@ -1,0 +1,185 @@
+"""The shape of an SOP, checked field by field when it loads (pydantic models)."""
+
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,31}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+WorkingDays = Annotated[int, Field(ge=1, le=365)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CLASS_CODES = ("aspirasi", "permintaan_informasi", "pengaduan_tidak_berkadar_pengawasan",
+               "pengaduan_berkadar_pengawasan")
+
+
+class Strict(BaseModel):
+    """A frozen model that refuses unknown keys, so a typo in the SOP is an error, not a silence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Meta(Strict):
+    """Who the SOP belongs to and its regency-wide switches."""
+
+    code: Slug
+    version: Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d+$")]
+    name: Text
+    timezone: str
+    regency_unit: Code
+    tracking_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}$")]
+    units_may_respond: bool = False
+    reopen_window_working_days: WorkingDays = 10
+    max_bounces: Annotated[int, Field(ge=1, le=20)] = 3
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Asia/Makassar')") from None
+        return value
+
+
+class Clocks(Strict):
+    """The regency-wide clock limits, in working days."""
+
+    verification_working_days: WorkingDays
+    response_working_days: WorkingDays
+    confirmation_working_days: WorkingDays
+    info_working_days: WorkingDays
+    info_reminder_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.5
+
+
+class Escalation(Strict):
+    """The escalation ladder's thresholds."""
+
+    warning_fraction: Annotated[float, Field(gt=0, lt=1)]
+    level2_multiple: Annotated[float, Field(gt=1)]
+    level2_open_working_days: WorkingDays
+
+
+class ComplaintClass(Strict):
+    """A resolution class and its limit."""
+
+    code: Literal[CLASS_CODES]  # type: ignore[valid-type]
+    name: Text
+    name_en: Text
+    resolution_working_days: WorkingDays
+
+
+class Target(Strict):
+    """An action-plan target for one year (Perbup 4/2022 Table 3.1)."""
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    received: Annotated[int, Field(ge=0)]
+    resolved_percent: Annotated[float, Field(ge=0, le=100)]
+
+
+class Adjustment(Strict):
+    """Extra resolution days where a complaint needs them (a field check on the islands, say)."""
+
+    kecamatan: Text | None = None
+    category: Slug | None = None
+    class_: Literal[CLASS_CODES] | None = Field(default=None, alias="class")  # type: ignore[valid-type]
+    extra_working_days: WorkingDays
+    reason: Text
+
+
+class Unit(Strict):
+    """A unit of the regency's tree: the regency, an OPD, or a service unit (UPPP)."""
+
+    code: Code
+    name: Text
+    kind: Literal["regency", "opd", "uppp"]
+    parent: Code | None = None
+    working_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    observes_regional_days: bool = True
+
+
+class Category(Strict):
+    """A complaint category with its default unit and class."""
+
+    code: Slug
+    name: Text
+    name_en: Text
+    description: Text
+    group: Text
+    default_unit: Code
+    default_class: Literal[CLASS_CODES]  # type: ignore[valid-type]
+    keywords: tuple[Text, ...] = ()
+    resolution_working_days: WorkingDays | None = None
+
+
+class National(Strict):
+    """Where national holidays and cuti bersama come from (the ``holidays`` package)."""
+
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    categories: tuple[Literal["public", "government"], ...]
+
+
+class RegionalDay(Strict):
+    """A regional day off (Bali's Hindu dispensation days)."""
+
+    date: date
+    name: Text
+    name_en: Text
+    kind: Literal["bali_dispensation", "regional_holiday"]
+
+
+class Sop(Strict):
+    """A whole SOP: every file of its folder, validated and cross-checked."""
+
+    sop: Meta
+    clocks: Clocks
+    escalation: Escalation
+    classes: tuple[ComplaintClass, ...]
+    targets: tuple[Target, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    units: tuple[Unit, ...]
+    categories: tuple[Category, ...]
+    national: National
+    regional_days: tuple[RegionalDay, ...] = ()
+
+    @property
+    def code(self) -> str:
+        """Return the SOP's code (``klungkung``)."""
+        return self.sop.code
+
+    @property
+    def version(self) -> str:
+        """Return the SOP's version (``2026.1``)."""
+        return self.sop.version
+
+    def unit(self, code: str) -> Unit:
+        """Return the unit with ``code``."""
+        return next(u for u in self.units if u.code == code)
+
+    def category(self, code: str) -> Category | None:
+        """Return the category with ``code``, or None."""
+        return next((c for c in self.categories if c.code == code), None)
+
+    def complaint_class(self, code: str) -> ComplaintClass | None:
+        """Return the class with ``code``, or None."""
+        return next((c for c in self.classes if c.code == code), None)
+
+    def resolution_limit(self, class_code: str, category_code: str | None = None,
+                         kecamatan: str | None = None) -> int:
+        """Return the resolution limit in working days, refined by category and area."""
+        limit = self.complaint_class(class_code).resolution_working_days
+        category = self.category(category_code) if category_code else None
+        if category and category.resolution_working_days:
+            limit = category.resolution_working_days
+        for adj in self.adjustments:
+            if ((adj.kecamatan is None or (kecamatan or "").casefold() == adj.kecamatan.casefold())
+                    and (adj.category is None or adj.category == category_code)
+                    and (adj.class_ is None or adj.class_ == class_code)):
+                limit += adj.extra_working_days
+        return limit
+
+    def document(self) -> dict:
+        """Return the SOP as plain JSON data, for storing a version."""
+        return self.model_dump(mode="json", by_alias=True)

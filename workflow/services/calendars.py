@@ -1,0 +1,55 @@
+"""Build a unit's working calendar from national holidays, SOP regional days and overrides."""
+
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import or_, select
+
+from sop import Sop
+from workflow.db import db
+from workflow.domain.calendar import WorkingCalendar, weekday_numbers
+from workflow.models import CalendarOverride, Unit
+
+# Deadlines reach at most a few months ahead; a window of years around "now" covers them all.
+YEARS_BEHIND, YEARS_AHEAD = 2, 2
+
+
+@lru_cache(maxsize=16)
+def national_days(country: str, categories: tuple[str, ...], years: tuple[int, ...]) -> frozenset[date]:
+    """Return national holidays and joint leave days (cuti bersama) from the ``holidays`` package."""
+    return frozenset(holidays.country_holidays(country, years=years, categories=categories))
+
+
+def calendar_for(sop: Sop, unit: Unit | None, around: datetime) -> WorkingCalendar:
+    """Return the working calendar of ``unit`` (or of the regency when None) for dates near ``around``."""
+    years = tuple(range(around.year - YEARS_BEHIND, around.year + YEARS_AHEAD + 1))
+    closed = set(national_days(sop.national.country, tuple(sop.national.categories), years))
+    if unit is None or unit.observes_regional_days:
+        closed.update(day.date for day in sop.regional_days)
+    opened: set[date] = set()
+    scope = [CalendarOverride.unit_id.is_(None)]
+    if unit is not None:
+        scope.append(CalendarOverride.unit_id == unit.id)
+    overrides = db.session.scalars(select(CalendarOverride).where(or_(*scope))).all()
+    # A unit's own override wins over a regency-wide one for the same day, so it is applied last.
+    for override in sorted(overrides, key=lambda o: o.unit_id is not None):
+        (opened if override.working else closed).add(override.day)
+        (closed if override.working else opened).discard(override.day)
+    weekdays = weekday_numbers(unit.working_days.split(",")) if unit else weekday_numbers(
+        ("mon", "tue", "wed", "thu", "fri"))
+    tz = ZoneInfo(unit.timezone if unit else sop.sop.timezone)
+    return WorkingCalendar(tz=tz, weekdays=weekdays, closed_days=frozenset(closed), open_days=frozenset(opened))
+
+
+def add_override(day: date, working: bool, reason: str, unit_id: int | None = None,
+                 created_by_id: int | None = None) -> CalendarOverride:
+    """Declare ``day`` a day off (or a working day) for everyone or for one unit."""
+    override = db.session.scalar(select(CalendarOverride).filter_by(day=day, unit_id=unit_id))
+    if override is None:
+        override = CalendarOverride(day=day, unit_id=unit_id)
+        db.session.add(override)
+    override.working, override.reason, override.created_by_id = working, reason, created_by_id
+    db.session.flush()
+    return override

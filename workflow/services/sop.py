@@ -1,0 +1,94 @@
+"""Use cases for SOP versions: load a folder as a new version, find the active one, pin complaints."""
+
+from sqlalchemy import select, update
+
+from sop import Sop, load_sop, sop_path
+from sop.loader import checksum
+from workflow.db import db
+from workflow.domain.errors import InvalidInput, NotFound
+from workflow.domain.rules import Actor
+from workflow.models import SopVersion, Unit
+
+
+def load_sop_version(folder_or_name: str, actor: Actor | None = None) -> SopVersion:
+    """Validate an SOP folder, store it as a version, make it active and sync the unit tree.
+
+    Loading the same content again is a no-op; a new ``version`` with other content becomes the
+    active version, and complaints already verified keep the version they were pinned to.
+    """
+    folder = sop_path(folder_or_name) if "/" not in folder_or_name else folder_or_name
+    sop = load_sop(folder)
+    digest = checksum(sop)
+    existing = db.session.scalar(select(SopVersion).filter_by(code=sop.code, version=sop.version))
+    if existing is not None:
+        if existing.checksum != digest:
+            raise InvalidInput(
+                f"SOP {sop.code} versi {sop.version} sudah tersimpan dengan isi berbeda; naikkan nomor versi.",
+                {"version": sop.version})
+        version = existing
+    else:
+        version = SopVersion(code=sop.code, version=sop.version, checksum=digest, document=sop.document(),
+                             loaded_by_id=actor.user_id if actor else None)
+        db.session.add(version)
+    db.session.execute(update(SopVersion).where(SopVersion.code == sop.code, SopVersion.id != version.id)
+                       .values(active=False))
+    db.session.flush()
+    version.active = True
+    sync_units(sop)
+    db.session.flush()
+    return version
+
+
+def sync_units(sop: Sop) -> None:
+    """Create or update the units an SOP names; units it no longer names are deactivated, never deleted."""
+    by_code = {u.code: u for u in db.session.scalars(select(Unit))}
+    named = set()
+    for spec in sop.units:
+        unit = by_code.get(spec.code) or Unit(code=spec.code)
+        unit.name, unit.kind = spec.name, spec.kind
+        unit.parent = by_code[spec.parent] if spec.parent else None
+        unit.timezone = sop.sop.timezone
+        unit.working_days = ",".join(spec.working_days)
+        unit.observes_regional_days = spec.observes_regional_days
+        unit.active = True
+        if unit.id is None:
+            db.session.add(unit)
+        by_code[spec.code] = unit
+        named.add(spec.code)
+    for code, unit in by_code.items():
+        if code not in named:
+            unit.active = False
+
+
+def active_version(code: str | None = None) -> SopVersion:
+    """Return the active SOP version (of ``code``, or the only SOP loaded)."""
+    query = select(SopVersion).filter_by(active=True)
+    if code:
+        query = query.filter_by(code=code)
+    version = db.session.scalars(query.order_by(SopVersion.id)).first()
+    if version is None:
+        raise NotFound("Belum ada SOP aktif; jalankan `flask sop load klungkung`.", {"sop": code})
+    return version
+
+
+def active_sop(code: str | None = None) -> tuple[SopVersion, Sop]:
+    """Return the active SOP version row and its parsed SOP."""
+    version = active_version(code)
+    return version, parsed(version.id, version.checksum, version.document)
+
+
+def sop_of(version: SopVersion) -> Sop:
+    """Return the parsed SOP of a stored version."""
+    return parsed(version.id, version.checksum, version.document)
+
+
+# Parsed SOPs by (version id, checksum): versions are immutable, so the cache never goes stale.
+_PARSED: dict[tuple[int, str], Sop] = {}
+
+
+def parsed(version_id: int, digest: str, document: dict) -> Sop:
+    """Parse a stored SOP document once per version."""
+    key = (version_id, digest)
+    if key not in _PARSED:
+        _PARSED[key] = Sop.model_validate(document)
+    return _PARSED[key]
