@@ -11,6 +11,8 @@ from typing import Protocol
 from workflow.domain.calendar import WorkingCalendar
 from workflow.domain.states import WINDOW_CLOCKS, ClockKind, ClockStatus
 
+_WINDOW_KINDS = frozenset(k.value for k in WINDOW_CLOCKS)
+
 
 class ClockRecord(Protocol):
     """The attributes a clock needs; both :class:`Clock` and the ORM row provide them."""
@@ -80,7 +82,7 @@ def stop(clock: ClockRecord, now: datetime, calendar: WorkingCalendar) -> None:
     if clock.status == ClockStatus.running.value:
         _note_breach(clock, now)
         clock.remaining_working_days = calendar.working_days_left(now, clock.due_at)
-    if clock.kind in {k.value for k in WINDOW_CLOCKS}:
+    if clock.kind in _WINDOW_KINDS:
         clock.status = ClockStatus.met.value
     else:
         clock.status = (ClockStatus.breached if clock.breached_at else ClockStatus.met).value
@@ -102,9 +104,10 @@ def cancel(clock: ClockRecord, now: datetime) -> None:
 
 def display_status(clock: ClockRecord, now: datetime) -> str:
     """Return what a person should read: a running clock past its deadline shows as breached."""
-    if clock.status == ClockStatus.running.value and clock.kind not in {k.value for k in WINDOW_CLOCKS}:
-        if clock.breached_at or (clock.due_at and now > clock.due_at):
-            return ClockStatus.breached.value
+    work_clock = clock.kind not in _WINDOW_KINDS
+    late = clock.breached_at or (clock.due_at and now > clock.due_at)
+    if clock.status == ClockStatus.running.value and work_clock and late:
+        return ClockStatus.breached.value
     return clock.status
 
 
@@ -115,9 +118,9 @@ def is_overdue(clock: ClockRecord, now: datetime) -> bool:
 
 def _note_breach(clock: ClockRecord, now: datetime) -> None:
     # A breach is a fact of history: once the deadline passed, later pauses must not erase it.
-    if clock.breached_at is None and clock.due_at is not None and now > clock.due_at:
-        if clock.kind not in {k.value for k in WINDOW_CLOCKS}:
-            clock.breached_at = clock.due_at
+    late = clock.due_at is not None and now > clock.due_at
+    if clock.breached_at is None and late and clock.kind not in _WINDOW_KINDS:
+        clock.breached_at = clock.due_at
 
 
 __all__ = ["Clock", "ClockKind", "ClockRecord", "cancel", "display_status", "expire", "is_overdue",

@@ -1,9 +1,9 @@
 """The vocabulary of the complaint lifecycle: states, actions, roles and their codes."""
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
-class State(str, Enum):
+class State(StrEnum):
     """Where a complaint stands in its lifecycle."""
 
     received = "received"
@@ -40,7 +40,7 @@ OPEN_STATES = frozenset(State) - FINAL_STATES
 UNIT_STATES = frozenset({State.dispositioned, State.in_progress, State.responded})
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What an actor (or the system) does to a complaint."""
 
     verify = "verify"
@@ -62,7 +62,7 @@ class Action(str, Enum):
     escalate = "escalate"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Who acts: staff roles, the reporter, and the system's own clocks."""
 
     reporter = "reporter"
@@ -86,7 +86,7 @@ REGENCY_ROLES = frozenset({Role.admin_instansi, Role.coordinator, Role.inspector
 IDENTITY_ROLES = frozenset({Role.admin_instansi})
 
 
-class Closure(str, Enum):
+class Closure(StrEnum):
     """How a closed complaint was closed."""
 
     confirmed = "confirmed"
@@ -94,7 +94,7 @@ class Closure(str, Enum):
     admin = "admin"
 
 
-class ArchiveReason(str, Enum):
+class ArchiveReason(StrEnum):
     """Why a complaint was archived without resolution."""
 
     out_of_scope = "out_of_scope"
@@ -105,7 +105,7 @@ class ArchiveReason(str, Enum):
     withdrawn = "withdrawn"
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """Where a complaint came in: no wrong door."""
 
     web = "web"
@@ -123,7 +123,7 @@ class Channel(str, Enum):
     mesadu = "mesadu"
 
 
-class ClockKind(str, Enum):
+class ClockKind(StrEnum):
     """The working-day clocks a complaint runs."""
 
     verification = "verification"
@@ -133,7 +133,7 @@ class ClockKind(str, Enum):
     info = "info"
 
 
-class ClockStatus(str, Enum):
+class ClockStatus(StrEnum):
     """Where a clock stands: running or paused; then met, breached, expired (windows) or cancelled."""
 
     running = "running"

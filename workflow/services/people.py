@@ -30,7 +30,8 @@ def create_user(username: str, role: str, password: str, unit_code: str | None =
             raise ValueError
     except ValueError:
         role_ = None
-        problems["role"] = f"peran tidak dikenal / unknown role; pilih: {', '.join(sorted(r.value for r in STAFF_ROLES))}"
+        choices = ", ".join(sorted(r.value for r in STAFF_ROLES))
+        problems["role"] = f"peran tidak dikenal / unknown role; pilih: {choices}"
     unit = None
     if unit_code:
         unit = db.session.scalar(select(Unit).filter_by(code=unit_code))
