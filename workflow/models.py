@@ -310,7 +310,7 @@ class ComplaintEvent(db.Model):
 
 
 class IdempotencyRecord(db.Model):
-    """The first answer to a request sent with an ``Idempotency-Key``, replayed on retries."""
+    """A request sent with an ``Idempotency-Key`` and the complaint it filed, replayed on retries."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("scope", "key"),)
@@ -319,8 +319,8 @@ class IdempotencyRecord(db.Model):
     scope: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
-    response: Mapped[dict] = mapped_column(JSON)
+    # Claimed before the complaint exists, so a concurrent retry waits on the unique key.
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

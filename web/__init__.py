@@ -1,0 +1,46 @@
+"""The Flask application factory: configuration, extensions, blueprints, errors, CLI."""
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_migrate import Migrate
+
+import config as settings
+from workflow.db import db
+from workflow.models import User
+
+migrate = Migrate()
+login_manager = LoginManager()
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Create the app; ``config`` names an environment or overrides settings (tests)."""
+    app = Flask(__name__, instance_relative_config=False)
+    overrides = config if isinstance(config, dict) else {}
+    env = config if isinstance(config, str) else overrides.get("ENV_NAME")
+    app.config.from_object(settings.load(env))
+    app.config.update(overrides)
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+
+    from web import cli, errors
+    from web.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    # A newcomer's first run must not fail because instance/ does not exist yet.
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        settings.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

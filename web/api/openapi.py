@@ -1,0 +1,113 @@
+"""The OpenAPI 3.1 document, built from the same input models the server validates with."""
+
+from functools import cache
+
+from pydantic import BaseModel
+
+from workflow.domain.states import Action, State
+from workflow.services.actions import ACTIONS
+from workflow.services.inputs import NewComplaint
+
+REF = "#/components/schemas/{model}"
+ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _schema(model: type[BaseModel], schemas: dict) -> dict:
+    schema = model.model_json_schema(ref_template=REF, by_alias=True)
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+@cache
+def document() -> dict:
+    """Return the OpenAPI document (built once)."""
+    schemas: dict = {}
+    new_complaint = _schema(NewComplaint, schemas)
+    action_bodies = {action.value: _schema(model, schemas) for action, (_, model) in ACTIONS.items()}
+    obj = {"type": "object"}
+    id_param = {"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    code_param = {"name": "tracking_code", "in": "path", "required": True, "schema": {"type": "string"},
+                  "example": "KLK-26-7K3M9Q"}
+    pin_header = {"name": "X-Tracking-Pin", "in": "header", "required": True, "schema": {"type": "string"}}
+    action_param = {"name": "action", "in": "path", "required": True,
+                    "schema": {"type": "string", "enum": [a.value for a in Action]}}
+    reporter_param = dict(action_param, schema={"type": "string", "enum": ["supply_info", "confirm", "dispute"]})
+    staff_only = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Aduflow API", "version": "1",
+                 "description": "Complaint workflow engine for SP4N-LAPOR! (Kabupaten Klungkung). Times are "
+                                "ISO-8601 with the unit's offset (WITA, +08:00); errors have one shape, "
+                                "{\"error\": {\"code\", \"message\", \"details\"}}."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas | {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message", "details"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "details": {"type": "object"}}}}}},
+            "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "An error, in plain language")},
+        },
+        "paths": {
+            "/complaints": {
+                "post": {"summary": "File a complaint", "operationId": "fileComplaint",
+                         "security": [{}, {"bearer": []}],
+                         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                         "schema": {"type": "string", "maxLength": 200}}],
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": new_complaint}}},
+                         "responses": {"201": _json(obj, "Filed: id, tracking_code, pin, state, received_at, "
+                                                         "deadlines"),
+                                       "200": _json(obj, "A replay of the first answer for this Idempotency-Key"),
+                                       "401": ERROR, "422": ERROR}},
+                "get": {"summary": "List complaints", "operationId": "listComplaints", "security": staff_only,
+                        "parameters": [
+                            {"name": "state", "in": "query", "description": "comma-separated states",
+                             "schema": {"type": "string", "example": ",".join(s.value for s in list(State)[:2])}},
+                            {"name": "unit", "in": "query", "schema": {"type": "string"}},
+                            {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                            {"name": "q", "in": "query", "schema": {"type": "string"}},
+                            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                            {"name": "per_page", "in": "query",
+                             "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                        "responses": {"200": _json(obj, "A page: items, page, per_page, total, pages"),
+                                      "401": ERROR, "422": ERROR}},
+            },
+            "/complaints/{complaint_id}": {
+                "get": {"summary": "Show a complaint", "operationId": "showComplaint", "security": staff_only,
+                        "parameters": [id_param],
+                        "responses": {"200": _json(obj, "The complaint with deadlines, clocks, events and "
+                                                        "allowed_actions"), "401": ERROR, "404": ERROR}},
+            },
+            "/complaints/{complaint_id}/actions/{action}": {
+                "post": {"summary": "Take a lifecycle action", "operationId": "takeAction", "security": staff_only,
+                         "parameters": [id_param, action_param],
+                         "requestBody": {"content": {"application/json": {"schema": {"oneOf": list(
+                             {v["$ref"]: v for v in action_bodies.values()}.values())}}},
+                             "description": "Body per action: " + ", ".join(
+                                 f"{a} → {b['$ref'].rsplit('/', 1)[1]}" for a, b in action_bodies.items())},
+                         "responses": {"200": _json(obj, "The complaint after the action"), "401": ERROR,
+                                       "403": ERROR, "404": ERROR, "409": ERROR, "422": ERROR}},
+            },
+            "/track/{tracking_code}": {
+                "get": {"summary": "Track a complaint (reporter)", "operationId": "track",
+                        "parameters": [code_param, pin_header],
+                        "responses": {"200": _json(obj, "The reporter's view"), "401": ERROR}},
+            },
+            "/track/{tracking_code}/actions/{action}": {
+                "post": {"summary": "Supply information, confirm or dispute (reporter)", "operationId": "trackAction",
+                         "parameters": [code_param, reporter_param, pin_header],
+                         "requestBody": {"content": {"application/json": {"schema": obj}}},
+                         "responses": {"200": _json(obj, "The reporter's view after the action"), "401": ERROR,
+                                       "409": ERROR, "422": ERROR}},
+            },
+            "/sop": {"get": {"summary": "The active SOP", "operationId": "sop",
+                             "responses": {"200": _json(obj, "version, classes, categories, units")}}},
+            "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                      "responses": {"200": _json(obj, "OpenAPI 3.1")}}},
+        },
+    }

@@ -1,0 +1,65 @@
+"""Map domain errors to HTTP in one place, with one JSON shape: ``{"error": {code, message, details}}``."""
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from workflow.db import db
+from workflow.domain.errors import (
+    AuthenticationRequired,
+    DomainError,
+    IdempotencyConflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    VersionConflict,
+)
+
+STATUS = {
+    InvalidInput: 422,
+    IdempotencyConflict: 422,
+    AuthenticationRequired: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    InvalidTransition: 409,
+    VersionConflict: 409,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """Return the HTTP status of a domain error."""
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    """Return the one error shape every endpoint uses."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def register(app: Flask) -> None:
+    """Install the handlers that turn errors into JSON answers."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        response = jsonify(error_body(error.code, error.message, error.details))
+        response.status_code = status_of(error)
+        if isinstance(error, AuthenticationRequired):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="aduflow"'
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = jsonify(error_body(code, error.description or error.name))
+        response.status_code = error.code or 500
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        if app.testing:
+            raise error
+        app.logger.exception("unhandled error")
+        return jsonify(error_body("internal_error", "Terjadi kesalahan pada server. / Something went wrong "
+                                                    "on the server.")), 500

@@ -1,0 +1,227 @@
+"""Read models: what staff and reporters see of complaints, shaped once for every edge.
+
+Times are returned as ISO-8601 in the holding unit's time zone (Klungkung: WITA, ``+08:00``);
+a hidden reporter identity is left out unless the actor may see it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from workflow.db import db
+from workflow.domain import clocks
+from workflow.domain.errors import InvalidInput, NotFound
+from workflow.domain.rules import Actor, can_see, can_see_identity
+from workflow.domain.states import REGENCY_ROLES, UNIT_SCOPED_ROLES, ClockKind, ClockStatus, Role, State
+from workflow.models import Clock, Complaint, ComplaintEvent, Unit
+from workflow.services.actions import actions_for, load_complaint, situation_of
+from workflow.services.sop import active_sop, sop_of
+
+DEADLINE_KEYS = {kind: f"{kind.value}_due" for kind in ClockKind}
+WORK_CLOCKS = (ClockKind.verification.value, ClockKind.response.value, ClockKind.resolution.value)
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What a staff list asks for."""
+
+    states: tuple[str, ...] = ()
+    unit: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+def complaint_detail(complaint_id: int, actor: Actor, now: datetime) -> dict:
+    """Return one complaint as ``actor`` may see it, with deadlines, clocks, events and allowed actions."""
+    complaint = load_complaint(complaint_id)
+    if not can_see(actor, situation_of(complaint)):
+        raise NotFound("Pengaduan tidak ditemukan. / Complaint not found.", {"complaint_id": complaint_id})
+    return describe(complaint, actor, now)
+
+
+def describe(complaint: Complaint, actor: Actor, now: datetime) -> dict:
+    """Shape a loaded complaint for ``actor`` (staff view)."""
+    tz = zone_of(complaint)
+    sop = sop_of(complaint.sop_version)
+    category = sop.category(complaint.category_code)
+    klass = sop.complaint_class(complaint.class_code) if complaint.class_code else None
+    show_identity = not complaint.anonymous or can_see_identity(actor)
+    events = db.session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+        .options(selectinload(ComplaintEvent.actor)).order_by(ComplaintEvent.id)).all()
+    return {
+        "id": complaint.id,
+        "tracking_code": complaint.tracking_code,
+        "state": complaint.state,
+        "state_label": State(complaint.state).label,
+        "title": complaint.title,
+        "description": complaint.description,
+        "channel": complaint.channel,
+        "category": {"code": complaint.category_code, "name": category.name if category else None},
+        "class": {"code": klass.code, "name": klass.name} if klass else None,
+        "unit": {"code": complaint.unit.code, "name": complaint.unit.name} if complaint.unit else None,
+        "location": {"desa": complaint.desa, "kecamatan": complaint.kecamatan, "address": complaint.address,
+                     "lat": complaint.lat, "lng": complaint.lng},
+        "occurred_on": complaint.occurred_on.isoformat() if complaint.occurred_on else None,
+        "reporter": ({"name": complaint.reporter_name, "phone": complaint.reporter_phone,
+                      "email": complaint.reporter_email} if show_identity else None),
+        "gesi": ({"gender": complaint.gesi_gender, "disability": complaint.gesi_disability,
+                  "marginal_group": complaint.gesi_marginal_group} if show_identity else None),
+        "anonymous": complaint.anonymous,
+        "confidential": complaint.confidential,
+        "confidentiality_confirmed": complaint.confidentiality_confirmed,
+        "escalation_level": complaint.escalation_level,
+        "bounce_count": complaint.bounce_count,
+        "reopen_count": complaint.reopen_count,
+        "closure": complaint.closure,
+        "archive_reason": complaint.archive_reason,
+        "duplicate_of": complaint.duplicate_of_id,
+        "transfer_target": complaint.transfer_target,
+        "external_ref": complaint.external_ref,
+        "sop_version": complaint.sop_version.version,
+        "received_at": local(complaint.received_at, tz),
+        "verified_at": local(complaint.verified_at, tz),
+        "closed_at": local(complaint.closed_at, tz),
+        "version": complaint.version,
+        "deadlines": deadlines(complaint, tz),
+        "clocks": [clock_view(clock, now, tz) for clock in complaint.clocks],
+        "events": [event_view(event, tz, staff=True) for event in events],
+        "allowed_actions": actions_for(actor, complaint, now),
+    }
+
+
+def reporter_view(complaint: Complaint, actor: Actor, now: datetime) -> dict:
+    """Shape a complaint for its reporter: no internal notes, no staff names, no hidden data."""
+    tz = zone_of(complaint)
+    sop = sop_of(complaint.sop_version)
+    category = sop.category(complaint.category_code)
+    events = db.session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id,
+                                     ComplaintEvent.internal.is_(False))
+        .order_by(ComplaintEvent.id)).all()
+    return {
+        "tracking_code": complaint.tracking_code,
+        "state": complaint.state,
+        "state_label": State(complaint.state).label,
+        "title": complaint.title,
+        "category": {"code": complaint.category_code, "name": category.name if category else None},
+        "unit": {"code": complaint.unit.code, "name": complaint.unit.name} if complaint.unit else None,
+        "closure": complaint.closure,
+        "received_at": local(complaint.received_at, tz),
+        "closed_at": local(complaint.closed_at, tz),
+        "version": complaint.version,
+        "deadlines": deadlines(complaint, tz),
+        "events": [event_view(event, tz, staff=False) for event in events],
+        "allowed_actions": actions_for(actor, complaint, now),
+    }
+
+
+def receipt(complaint: Complaint) -> dict:
+    """Return what filing answers: id, tracking code, state, receipt time and deadlines."""
+    tz = zone_of(complaint)
+    return {"id": complaint.id, "tracking_code": complaint.tracking_code, "state": complaint.state,
+            "state_label": State(complaint.state).label,
+            "received_at": local(complaint.received_at, tz), "deadlines": deadlines(complaint, tz)}
+
+
+def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> dict:
+    """Return one page of the complaints ``actor`` may see, newest first, with the total."""
+    if filters.page < 1 or not 1 <= filters.per_page <= MAX_PER_PAGE:
+        raise InvalidInput("Halaman tidak valid. / Invalid page.",
+                           {"page": ">= 1", "per_page": f"1–{MAX_PER_PAGE}"})
+    unknown = [s for s in filters.states if s not in {state.value for state in State}]
+    if unknown:
+        raise InvalidInput("Status tidak dikenal. / Unknown state.",
+                           {"state": f"{', '.join(unknown)}; pilih / choose: {', '.join(s.value for s in State)}"})
+    query = _scoped(select(Complaint), actor)
+    if filters.states:
+        query = query.where(Complaint.state.in_(filters.states))
+    if filters.unit:
+        unit_id = db.session.scalar(select(Unit.id).filter_by(code=filters.unit))
+        if unit_id is None:
+            raise InvalidInput("Unit tidak dikenal. / Unknown unit.", {"unit": filters.unit})
+        query = query.where(Complaint.unit_id == unit_id)
+    if filters.overdue is not None:
+        late = exists().where(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
+                              Clock.kind.in_(WORK_CLOCKS), Clock.due_at < now)
+        query = query.where(late if filters.overdue else ~late)
+    if filters.q:
+        pattern = f"%{filters.q.strip()}%"
+        query = query.where(or_(Complaint.tracking_code.ilike(pattern), Complaint.title.ilike(pattern),
+                                Complaint.description.ilike(pattern)))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(
+        query.options(selectinload(Complaint.clocks), selectinload(Complaint.unit))
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    regency_tz = ZoneInfo(active_sop()[1].sop.timezone)
+    return {"items": [_summary(c, now, regency_tz) for c in rows], "page": filters.page, "per_page": filters.per_page,
+            "total": total, "pages": (total + filters.per_page - 1) // filters.per_page}
+
+
+def deadlines(complaint: Complaint, tz: ZoneInfo) -> dict:
+    """Return every clock's deadline in ``tz``, or None where that clock is not running."""
+    result = dict.fromkeys(DEADLINE_KEYS.values())
+    for clock in complaint.clocks:
+        if clock.status == ClockStatus.running.value:
+            result[DEADLINE_KEYS[ClockKind(clock.kind)]] = local(clock.due_at, tz)
+    return result
+
+
+def clock_view(clock: Clock, now: datetime, tz: ZoneInfo) -> dict:
+    """Shape one clock: what a supervisor needs to audit it."""
+    return {"kind": clock.kind, "status": clocks.display_status(clock, now),
+            "limit_working_days": clock.limit_working_days, "started_at": local(clock.started_at, tz),
+            "due_at": local(clock.due_at, tz), "remaining_working_days": clock.remaining_working_days,
+            "breached_at": local(clock.breached_at, tz), "stopped_at": local(clock.stopped_at, tz)}
+
+
+def event_view(event: ComplaintEvent, tz: ZoneInfo, staff: bool) -> dict:
+    """Shape one audit event; reporters see roles, never staff names or internal details."""
+    view = {"at": local(event.at, tz), "action": event.action, "from_state": event.from_state,
+            "to_state": event.to_state, "actor_role": event.actor_role, "comment": event.comment}
+    if staff:
+        view.update(actor=event.actor.username if event.actor else None, internal=event.internal,
+                    details=event.details)
+    return view
+
+
+def zone_of(complaint: Complaint) -> ZoneInfo:
+    """Return the time zone a complaint's times are shown in: its unit's, else its SOP's."""
+    if complaint.unit is not None:
+        return ZoneInfo(complaint.unit.timezone)
+    return ZoneInfo(sop_of(complaint.sop_version).sop.timezone)
+
+
+def local(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """Return ``moment`` as ISO-8601 with ``tz``'s offset."""
+    return moment.astimezone(tz).isoformat() if moment else None
+
+
+def _scoped(query, actor: Actor):
+    if actor.role in REGENCY_ROLES:
+        return query
+    if actor.role in UNIT_SCOPED_ROLES:
+        return query.where(Complaint.unit_id.in_(actor.unit_ids))
+    if actor.role is Role.facilitator:
+        return query.where(Complaint.entered_by_id == actor.user_id)
+    return query.where(Complaint.id == actor.complaint_id) if actor.complaint_id else query.where(False)
+
+
+def _summary(complaint: Complaint, now: datetime, regency_tz: ZoneInfo) -> dict:
+    tz = ZoneInfo(complaint.unit.timezone) if complaint.unit else regency_tz
+    running = [c for c in complaint.clocks
+               if c.status == ClockStatus.running.value and c.kind in WORK_CLOCKS]
+    next_due = min(running, key=lambda c: c.due_at, default=None)
+    return {"id": complaint.id, "tracking_code": complaint.tracking_code, "title": complaint.title,
+            "state": complaint.state, "category": complaint.category_code,
+            "unit": complaint.unit.code if complaint.unit else None,
+            "escalation_level": complaint.escalation_level, "received_at": local(complaint.received_at, tz),
+            "next_due": local(next_due.due_at, tz) if next_due else None,
+            "overdue": any(clocks.is_overdue(c, now) for c in running), "version": complaint.version}
