@@ -25,6 +25,7 @@ def end_of_wita_day(year: int, month: int, day: int) -> datetime:
 
 @pytest.fixture(scope="module")
 def klungkung_sop():
+    """Return the Klungkung SOP as shipped."""
     return sop.load_sop(sop.sop_path("klungkung"))
 
 

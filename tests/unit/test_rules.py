@@ -80,6 +80,7 @@ PERMISSION_CASES = [
 
 
 def case_id(action, sit, gates, role, allowed):
+    """Return a readable test id such as ``respond@in_progress+gate-unit_admin-ok``."""
     gate = "+gate" if gates else ""
     return f"{action.value}@{sit.state.value}{gate}-{role.value}-{'ok' if allowed else 'denied'}"
 

@@ -13,6 +13,7 @@ from sop.loader import SopError, checksum
 
 @pytest.fixture(scope="module")
 def shipped() -> Sop:
+    """Return the Klungkung SOP as shipped in sop/klungkung."""
     return load_sop(sop_path("klungkung"))
 
 

@@ -278,19 +278,20 @@ def _transition(complaint_id: int, action: Action, actor: Actor, now: datetime,
             {"expected_version": params.expected_version, "version": complaint.version})
     from_state = complaint.state
     new_state = LIFECYCLE.fire(action, Subject(complaint.state, complaint.resume_to))
-    details = (mutate(complaint, sop) if mutate else None) or {}
-    complaint.state = new_state
-    complaint.updated_at = now
-    sop = sop_of(complaint.sop_version)  # verify may have re-pinned the SOP
-    events = [ComplaintEvent(
-        complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value, action=action.value,
-        from_state=from_state, to_state=new_state, comment=params.comment, internal=action in INTERNAL_ACTIONS,
-        details=details)]
-    events += _apply_clock_effects(complaint, action, now, sop)
-    db.session.add_all(events)
     try:
+        details = (mutate(complaint, sop) if mutate else None) or {}
+        complaint.state = new_state
+        complaint.updated_at = now
+        sop = sop_of(complaint.sop_version)  # verify may have re-pinned the SOP
+        events = [ComplaintEvent(
+            complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value,
+            action=action.value, from_state=from_state, to_state=new_state, comment=params.comment,
+            internal=action in INTERNAL_ACTIONS, details=details)]
+        events += _apply_clock_effects(complaint, action, now, sop)
+        db.session.add_all(events)
         db.session.flush()
     except StaleDataError:
+        # Any flush (autoflush included) may find that someone else updated the row first.
         raise VersionConflict(
             "Pengaduan baru saja diubah orang lain; muat ulang lalu coba lagi. / The complaint was just "
             "changed by someone else; reload and try again.", {"complaint_id": complaint_id}) from None
@@ -314,6 +315,7 @@ def _apply_clock_effects(complaint: Complaint, action: Action, now: datetime, so
 
 
 _STOPPED = frozenset(s.value for s in STOPPED_CLOCK_STATUSES)
+_RESUMABLE_STOPS = frozenset({ClockStatus.met.value, ClockStatus.breached.value})
 
 
 def _apply(effect: str, clock: Clock, complaint: Complaint, now: datetime, sop: Sop,
@@ -323,7 +325,8 @@ def _apply(effect: str, clock: Clock, complaint: Complaint, now: datetime, sop: 
         clocks.start(clock, now, _limit(clock.kind, complaint, sop), calendar)
     elif effect == "pause" and running:
         clocks.pause(clock, now, calendar)
-    elif effect == "resume" and paused:
+    elif effect == "resume" and (paused or clock.status in _RESUMABLE_STOPS):
+        # A reopened complaint takes its resolution clock up again with the working days it had left.
         clocks.resume(clock, now, calendar)
     elif effect in ("stop", "stop_all") and (running or paused):
         clocks.stop(clock, now, calendar)

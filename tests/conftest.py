@@ -1,0 +1,150 @@
+"""Fixtures: one migrated database per run (SQLite by default, PostgreSQL with TEST_DATABASE_URL).
+
+On SQLite every test gets a copy of a migrated template file; on PostgreSQL every test starts from
+emptied tables. Either way the schema comes from the migrations, never from ``create_all``.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from web import create_app
+from workflow.db import db
+from workflow.domain.rules import Actor
+from workflow.services import people
+from workflow.services.actions import take_action
+from workflow.services.inputs import NewComplaint
+from workflow.services.intake import file_complaint
+from workflow.services.sop import load_sop_version
+
+# Tue 17 Mar 2026, 10:00 WITA: a fixed "now" so no test depends on today's date.
+T0 = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+TABLES = ("complaint_events", "idempotency_records", "clocks", "complaints", "api_tokens", "calendar_overrides",
+          "sop_versions", "users", "units")
+
+
+def on_postgres() -> bool:
+    """Return whether this run uses PostgreSQL."""
+    return PG_URL.startswith("postgres")
+
+
+def make_app(url: str, **overrides):
+    """Return a test app bound to ``url``."""
+    return create_app({"ENV_NAME": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Migrate the run's database once and return its URL (a template file on SQLite)."""
+    url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """Return an app on a clean, migrated database with the Klungkung SOP loaded."""
+    if on_postgres():
+        url = database_url
+    else:
+        copy = tmp_path / "test.db"
+        shutil.copyfile(database_url.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+    app = make_app(url, FIXED_NOW=T0)
+    with app.app_context():
+        if on_postgres():
+            db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        load_sop_version("klungkung")
+        db.session.commit()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@dataclass
+class Staff:
+    """A staff user, its actor and its API token."""
+
+    username: str
+    actor: Actor
+    token: str
+
+    @property
+    def headers(self) -> dict:
+        """Return the Authorization header for API calls."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+STAFF = {
+    "admin": ("admin_instansi", "ORG"),
+    "coordinator": ("coordinator", "KLK"),
+    "inspector": ("inspector", "INSP"),
+    "leader": ("leader", "KLK"),
+    "facilitator": ("facilitator", None),
+    "pupr": ("unit_admin", "PUPRKP"),
+    "penghubung_pupr": ("penghubung", "PUPRKP"),
+    "pdam": ("unit_admin", "PDAM"),
+    "penghubung_pdam": ("penghubung", "PDAM"),
+    "dinkes": ("unit_admin", "DINKES"),
+}
+
+
+@pytest.fixture
+def staff(app) -> dict[str, Staff]:
+    """Create one user per staff role (and two units' handlers); return them by name."""
+    result = {}
+    for username, (role, unit) in STAFF.items():
+        user = people.create_user(username, role, "correct-horse-battery", unit)
+        result[username] = Staff(username, people.actor_for(user), people.issue_token(username))
+    db.session.commit()
+    return result
+
+
+def new_complaint(**overrides) -> NewComplaint:
+    """Return a valid complaint input, changed by ``overrides``."""
+    data = {"title": "Jalan berlubang di Jalan Raya Gelgel",
+            "description": "Lubang besar di depan pura, dua motor jatuh minggu ini.",
+            "category": "jalan-rusak", "location": {"desa": "Gelgel", "kecamatan": "Klungkung"},
+            "reporter": {"name": "I Komang Sutama", "phone": "081234567001"}}
+    data.update(overrides)
+    return NewComplaint.model_validate(data)
+
+
+VERIFY = {"unit": "PUPRKP", "class": "pengaduan_tidak_berkadar_pengawasan", "anonymous": False,
+          "confidential": False}
+
+
+@pytest.fixture
+def file(app):
+    """Return a function that files a complaint at ``at`` and commits it."""
+    def filer(at: datetime = T0, actor: Actor | None = None, **overrides):
+        filed = file_complaint(new_complaint(**overrides), actor, at)
+        db.session.commit()
+        return filed
+
+    return filer
+
+
+@pytest.fixture
+def act(app):
+    """Return a function that takes an action and commits (the edge's unit of work)."""
+    def actor_acts(complaint_id: int, action: str, actor: Actor, at: datetime = T0, **body):
+        try:
+            complaint = take_action(complaint_id, action, actor, at, body)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return complaint
+
+    return actor_acts
