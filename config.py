@@ -15,7 +15,7 @@ class Config:
     # Aware ISO-8601 moment to freeze "now" (demos, tests); empty means the real clock.
     FIXED_NOW = ""
     SOP_NAME = "klungkung"
-    API_PAGE_SIZE = 25
+    PASSWORD_HASH_METHOD = "scrypt"
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
@@ -34,6 +34,8 @@ class TestingConfig(Config):
     """The test suite: a database per test run, given by the fixtures."""
 
     TESTING = True
+    # Password hashing is deliberately slow; the suite creates hundreds of accounts.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     def __init__(self) -> None:
         super().__init__()

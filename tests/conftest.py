@@ -13,6 +13,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from config import database_url as database_url_for
 from web import create_app
 from workflow.db import db
 from workflow.domain.rules import Actor
@@ -36,7 +37,8 @@ def on_postgres() -> bool:
 
 def make_app(url: str, **overrides):
     """Return a test app bound to ``url``."""
-    return create_app({"ENV_NAME": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    return create_app({"ENV_NAME": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url_for(url),
+                       **overrides})
 
 
 @pytest.fixture(scope="session")

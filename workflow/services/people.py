@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,7 +45,7 @@ def create_user(username: str, role: str, password: str, unit_code: str | None =
     if problems:
         raise InvalidInput("Akun tidak dapat dibuat; periksa isian.", problems)
     user = User(username=username, role=role_.value, unit=unit, full_name=full_name,
-                password_hash=generate_password_hash(password))
+                password_hash=generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"]))
     db.session.add(user)
     db.session.flush()
     return user
