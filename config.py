@@ -11,7 +11,6 @@ class Config:
     """Settings shared by every environment."""
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    JSON_SORT_KEYS = False
     # Aware ISO-8601 moment to freeze "now" (demos, tests); empty means the real clock.
     FIXED_NOW = ""
     SOP_NAME = "klungkung"

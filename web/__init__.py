@@ -19,6 +19,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     env = config if isinstance(config, str) else overrides.get("ENV_NAME")
     app.config.from_object(settings.load(env))
     app.config.update(overrides)
+    app.json.sort_keys = False  # answers keep the order the read models give them
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     db.init_app(app)

@@ -206,6 +206,8 @@ class Complaint(db.Model):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     confidentiality_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A reporter who needs help to follow up (elderly, disabled, no phone): a facilitator stays in the loop.
+    needs_assistance: Mapped[bool] = mapped_column(Boolean, default=False)
     gesi_gender: Mapped[str | None] = mapped_column(String(16))
     gesi_disability: Mapped[bool | None] = mapped_column(Boolean)
     gesi_marginal_group: Mapped[str | None] = mapped_column(String(64))

@@ -125,6 +125,7 @@ def upgrade():
     sa.Column('anonymous', sa.Boolean(), nullable=False),
     sa.Column('confidential', sa.Boolean(), nullable=False),
     sa.Column('confidentiality_confirmed', sa.Boolean(), nullable=False),
+    sa.Column('needs_assistance', sa.Boolean(), nullable=False),
     sa.Column('gesi_gender', sa.String(length=16), nullable=True),
     sa.Column('gesi_disability', sa.Boolean(), nullable=True),
     sa.Column('gesi_marginal_group', sa.String(length=64), nullable=True),

@@ -29,7 +29,7 @@ from workflow.domain.states import (
     State,
 )
 from workflow.models import Clock, Complaint, ComplaintEvent, Unit
-from workflow.services import inputs
+from workflow.services import hooks, inputs
 from workflow.services.calendars import calendar_for
 from workflow.services.sop import active_sop, sop_of
 
@@ -289,6 +289,7 @@ def _transition(complaint_id: int, action: Action, actor: Actor, now: datetime,
             internal=action in INTERNAL_ACTIONS, details=details)]
         events += _apply_clock_effects(complaint, action, now, sop)
         db.session.add_all(events)
+        hooks.changed(complaint, events[0])
         db.session.flush()
     except StaleDataError:
         # Any flush (autoflush included) may find that someone else updated the row first.

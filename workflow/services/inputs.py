@@ -62,6 +62,7 @@ class NewComplaint(Input):
     reporter: Reporter = Field(default_factory=Reporter)
     anonymous: bool = False
     confidential: bool = False
+    needs_assistance: bool = False
     gesi: Gesi = Field(default_factory=Gesi)
     channel: Channel = Channel.web
     received_at: datetime | None = None

@@ -21,6 +21,7 @@ from workflow.domain.errors import IdempotencyConflict, InvalidInput
 from workflow.domain.rules import Actor
 from workflow.domain.states import STAFF_ROLES, Channel, ClockKind, Role, State
 from workflow.models import Clock, Complaint, ComplaintEvent, IdempotencyRecord
+from workflow.services import hooks
 from workflow.services.calendars import calendar_for
 from workflow.services.inputs import NewComplaint
 from workflow.services.sop import active_sop
@@ -71,7 +72,7 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
         desa=new.location.desa, kecamatan=new.location.kecamatan, address=new.location.address,
         lat=new.location.lat, lng=new.location.lng,
         reporter_name=new.reporter.name, reporter_phone=new.reporter.phone, reporter_email=new.reporter.email,
-        anonymous=new.anonymous, confidential=new.confidential,
+        anonymous=new.anonymous, confidential=new.confidential, needs_assistance=new.needs_assistance,
         gesi_gender=new.gesi.gender, gesi_disability=new.gesi.disability,
         gesi_marginal_group=new.gesi.marginal_group,
         sop_version_id=version.id, entered_by_id=actor.user_id, external_ref=new.external_ref,
@@ -82,12 +83,13 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
     clocks.start(clock, received_at, sop.clocks.verification_working_days, calendar_for(sop, None, received_at))
     complaint.clocks.append(clock)
     db.session.flush()
-    db.session.add(ComplaintEvent(
+    filed_event = ComplaintEvent(
         complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value,
         action="file", from_state=None, to_state=State.received.value,
         details={"channel": new.channel.value, "received_at": received_at.isoformat(),
                  "sop_version": version.version},
-    ))
+    )
+    db.session.add(filed_event)
     db.session.add(ComplaintEvent(
         complaint_id=complaint.id, at=now, actor_id=None, actor_role=Role.system.value, action="clock_start",
         internal=True, details={"clock": clock.kind, "limit_working_days": clock.limit_working_days,
@@ -95,6 +97,7 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
     ))
     if record is not None:
         record.complaint_id = complaint.id
+    hooks.changed(complaint, filed_event)
     db.session.flush()
     return Filed(complaint, pin)
 

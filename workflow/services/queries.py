@@ -76,6 +76,7 @@ def describe(complaint: Complaint, actor: Actor, now: datetime) -> dict:
         "anonymous": complaint.anonymous,
         "confidential": complaint.confidential,
         "confidentiality_confirmed": complaint.confidentiality_confirmed,
+        "needs_assistance": complaint.needs_assistance,
         "escalation_level": complaint.escalation_level,
         "bounce_count": complaint.bounce_count,
         "reopen_count": complaint.reopen_count,
