@@ -1,6 +1,9 @@
 """Command-line tools (``flask --app wsgi …``): SOPs, users and the demo data; each command commits once."""
 
 import sys
+import threading
+from collections import Counter
+from datetime import datetime
 
 import click
 from flask import Flask
@@ -12,16 +15,20 @@ from web.transaction import unit_of_work
 from workflow.domain.errors import DomainError
 from workflow.domain.states import STAFF_ROLES
 from workflow.services import people
+from workflow.services.sla import sweep
 from workflow.services.sop import load_sop_version
 
 sop_cli = AppGroup("sop", help="Check and load SOPs (sop/<name>/).")
 users_cli = AppGroup("users", help="Staff accounts and API tokens.")
 demo_cli = AppGroup("demo", help="Demo data for a first look.")
+sla_cli = AppGroup("sla", help="The SLA sweep: warnings, breaches, escalation, windows.")
+# Set to stop a repeating sweep (tests, a clean shutdown).
+stop = threading.Event()
 
 
 def register(app: Flask) -> None:
     """Attach the command groups to ``app``."""
-    for group in (sop_cli, users_cli, demo_cli):
+    for group in (sop_cli, users_cli, demo_cli, sla_cli):
         app.cli.add_command(group)
 
 
@@ -99,3 +106,40 @@ def demo_seed() -> None:
                 click.echo(line)
     except DomainError as error:
         _fail(error)
+
+
+@sla_cli.command("sweep")
+@click.option("--now", "at", help="Replay the sweep at this ISO-8601 moment with offset (default: the clock).")
+@click.option("--every", type=click.IntRange(min=1), help="Keep sweeping every N seconds (a scheduler for make run).")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Clocks per transaction.")
+def sla_sweep(at: str | None, every: int | None, batch: int) -> None:
+    """Run one SLA pass (or one every N seconds): each batch of clocks commits on its own."""
+    moment = _parse_moment(at) if at else None
+    while True:
+        report = sweep_until_done(moment or now(), batch)
+        click.echo("sweep " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
+        if not every:
+            return
+        stop.wait(every)
+
+
+def sweep_until_done(moment, batch: int):
+    """Sweep in batches until no clock is due at ``moment``; return the summed report."""
+    total = Counter()
+    for _ in range(10_000):  # a bound, so a clock that keeps conflicting cannot spin forever
+        with unit_of_work():
+            report = sweep(moment, batch)
+        total.update(report)
+        if report["clocks"] - report["skipped"] == 0 or report["clocks"] < batch:
+            break
+    return total
+
+
+def _parse_moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not ISO-8601: {value!r} (e.g. 2026-03-27T10:00:00+08:00)") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("needs a time zone offset, e.g. +08:00")
+    return moment

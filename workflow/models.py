@@ -263,6 +263,7 @@ class Clock(db.Model):
         CheckConstraint("limit_working_days > 0", name="limit_positive"),
         # The sweep reads running clocks by deadline: its cost follows what is due, not what is open.
         Index("ix_clocks_status_due_at", "status", "due_at"),
+        Index("ix_clocks_status_next_check_at", "status", "next_check_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,6 +277,9 @@ class Clock(db.Model):
     remaining_working_days: Mapped[int | None] = mapped_column(Integer)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the SLA sweep must next look at this clock (its next unfired threshold); None while paused
+    # or stopped. The sweep reads only clocks whose moment has come, through the index above.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     complaint: Mapped[Complaint] = relationship(back_populates="clocks")
 
@@ -327,3 +331,27 @@ class IdempotencyRecord(db.Model):
 
     def __repr__(self) -> str:
         return _repr(self, "scope", "key", "complaint_id")
+
+
+class SlaMark(db.Model):
+    """One SLA threshold a clock crossed (warning, breach, level 2, reminder), recorded exactly once.
+
+    The unique key makes the sweep idempotent: a second pass, or a second sweep running at the same
+    time, cannot record the same threshold of the same clock run twice.
+    """
+
+    __tablename__ = "sla_marks"
+    __table_args__ = (
+        UniqueConstraint("clock_id", "threshold", "cycle"),
+        CheckConstraint(_in("threshold", ["warning", "breach", "level2", "reminder"]), name="threshold"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("clocks.id", ondelete="CASCADE"))
+    threshold: Mapped[str] = mapped_column(String(16))
+    # The clock run the mark belongs to (its start time): a restarted clock is watched afresh.
+    cycle: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return _repr(self, "clock_id", "threshold", "cycle")

@@ -29,7 +29,7 @@ from workflow.domain.states import (
     State,
 )
 from workflow.models import Clock, Complaint, ComplaintEvent, Unit
-from workflow.services import hooks, inputs
+from workflow.services import hooks, inputs, sla
 from workflow.services.calendars import calendar_for
 from workflow.services.sop import active_sop, sop_of
 
@@ -189,10 +189,14 @@ def reopen(complaint_id: int, actor: Actor, now: datetime, params: inputs.NeedsC
 
 
 def escalate(complaint_id: int, actor: Actor, now: datetime, params: inputs.Escalate) -> Complaint:
-    """Raise the escalation level by one, with a reason."""
+    """Raise the escalation level (by one, or to ``level``), with a reason."""
     def mutate(complaint: Complaint, sop: Sop) -> dict:
-        complaint.escalation_level += 1
-        return {"level": complaint.escalation_level}
+        level = params.level or complaint.escalation_level + 1
+        if level <= complaint.escalation_level:
+            raise InvalidInput("Tingkat eskalasi harus lebih tinggi dari sekarang. / The level must be higher than "
+                               "the current one.", {"level": f"> {complaint.escalation_level}"})
+        complaint.escalation_level = level
+        return {"level": level}
 
     return _transition(complaint_id, Action.escalate, actor, now, params, mutate)
 
@@ -311,6 +315,7 @@ def _apply_clock_effects(complaint: Complaint, action: Action, now: datetime, so
             targets = [c for c in [complaint.clock(kind)] if c is not None]
         for clock in targets:
             if _apply(effect, clock, complaint, now, sop, calendar):
+                sla.schedule(clock, complaint, sop, calendar)
                 events.append(_clock_event(complaint, clock, effect, now))
     return events
 

@@ -124,9 +124,10 @@ class TransferOut(ActionInput):
 
 
 class Escalate(ActionInput):
-    """Raise the escalation level by hand, with a reason."""
+    """Raise the escalation level, with a reason; by one unless a higher ``level`` is named."""
 
     comment: Text
+    level: Annotated[int, Field(ge=1, le=3)] | None = None
 
 
 def parse(model: type[Input], data: Any) -> Input:

@@ -21,7 +21,7 @@ from workflow.domain.errors import IdempotencyConflict, InvalidInput
 from workflow.domain.rules import Actor
 from workflow.domain.states import STAFF_ROLES, Channel, ClockKind, Role, State
 from workflow.models import Clock, Complaint, ComplaintEvent, IdempotencyRecord
-from workflow.services import hooks
+from workflow.services import hooks, sla
 from workflow.services.calendars import calendar_for
 from workflow.services.inputs import NewComplaint
 from workflow.services.sop import active_sop
@@ -80,8 +80,10 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
     )
     db.session.add(complaint)
     clock = Clock(kind=ClockKind.verification.value)
-    clocks.start(clock, received_at, sop.clocks.verification_working_days, calendar_for(sop, None, received_at))
+    calendar = calendar_for(sop, None, received_at)
+    clocks.start(clock, received_at, sop.clocks.verification_working_days, calendar)
     complaint.clocks.append(clock)
+    sla.schedule(clock, complaint, sop, calendar)
     db.session.flush()
     filed_event = ComplaintEvent(
         complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value,
