@@ -20,7 +20,9 @@ db: install
 	$(BIN)/flask sop load klungkung
 	$(BIN)/flask demo seed
 
+# The SLA sweep runs every minute beside the server and stops with it.
 run: db
+	$(BIN)/flask sla sweep --every 60 & sweeper=$$!; trap 'kill $$sweeper' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: install

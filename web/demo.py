@@ -47,6 +47,9 @@ def _complaint(title: str, description: str, category: str, **extra) -> NewCompl
 VERIFY_PUPR = {"unit": "PUPRKP", "class": "pengaduan_tidak_berkadar_pengawasan", "anonymous": False,
                "confidential": False}
 
+# How far back the demo's first complaint was filed; the steps are days after each filing.
+DAYS_BACK = 60
+
 # (complaint, [(days after filing, username or "reporter"/"system", action, body)])
 SCENARIOS = [
     (_complaint("Jalan berlubang di Jalan Raya Gelgel",
@@ -56,7 +59,8 @@ SCENARIOS = [
     (_complaint("Lampu penerangan jalan mati",
                 "Lampu jalan mati sejak seminggu, gelap sekali di malam hari.", "lampu-jalan",
                 reporter={"name": "Ni Luh Sri", "phone": "081234567002"}),
-     [(1, "admin", "request_info", {"comment": "Mohon sebutkan nama jalan dan desa lokasi lampu yang mati."})]),
+     [(DAYS_BACK - 2, "admin", "request_info",
+       {"comment": "Mohon sebutkan nama jalan dan desa lokasi lampu yang mati."})]),
     (_complaint("Air PDAM tidak mengalir tiga hari",
                 "Air PDAM di Banjar Pekandelan tidak mengalir sejak Senin, warga harus membeli air.", "air-pdam",
                 location={"desa": "Semarapura Kauh", "kecamatan": "Klungkung"},
@@ -80,7 +84,7 @@ SCENARIOS = [
                 location={"desa": "Bunga Mekar", "kecamatan": "Nusa Penida"},
                 reporter={"name": "Made Suarjana", "phone": "081234567006"}),
      [(1, "admin", "verify", VERIFY_PUPR), (2, "pupr", "acknowledge", {}),
-      (9, "penghubung-pupr", "respond", {"comment": "Papan jembatan sudah diganti pada hari Kamis."})]),
+      (DAYS_BACK - 2, "penghubung-pupr", "respond", {"comment": "Papan jembatan sudah diganti pada hari Kamis."})]),
     (_complaint("Trotoar rusak di Jalan Gajah Mada",
                 "Paving trotoar terangkat, berbahaya bagi pejalan kaki.", "jalan-rusak",
                 location={"desa": "Semarapura Tengah", "kecamatan": "Klungkung"},
@@ -111,7 +115,6 @@ SCENARIOS = [
       (2, "dlhp", "acknowledge", {}),
       (30, "koordinator", "escalate", {"comment": "Lewat batas waktu penyelesaian; mohon tindak lanjut."})]),
 ]
-DAYS_BACK = 60
 
 
 def seed(now: datetime) -> list[str]:
