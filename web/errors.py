@@ -1,6 +1,6 @@
 """Map domain errors to HTTP in one place, with one JSON shape: ``{"error": {code, message, details}}``."""
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from workflow.db import db
@@ -14,6 +14,7 @@ from workflow.domain.errors import (
     PermissionDenied,
     VersionConflict,
 )
+from workflow.services.tracking import TrackingLocked
 
 STATUS = {
     InvalidInput: 422,
@@ -23,6 +24,7 @@ STATUS = {
     NotFound: 404,
     InvalidTransition: 409,
     VersionConflict: 409,
+    TrackingLocked: 429,
 }
 
 
@@ -44,8 +46,21 @@ def register(app: Flask) -> None:
         db.session.rollback()
         response = jsonify(error_body(error.code, error.message, error.details))
         response.status_code = status_of(error)
-        if isinstance(error, AuthenticationRequired):
+        if isinstance(error, AuthenticationRequired) and not request.path.startswith("/api/v1/track/"):
             response.headers["WWW-Authenticate"] = 'Bearer realm="aduflow"'
+        if isinstance(error, TrackingLocked):
+            response.headers["Retry-After"] = str(error.details["retry_after_seconds"])
+        return response
+
+    @app.errorhandler(429)
+    def rate_limited(error: HTTPException):
+        # Flask-Limiter's refusal (too many look-ups from one address); it adds Retry-After itself.
+        limit = getattr(getattr(error, "limit", None), "limit", None)
+        response = jsonify(error_body(
+            "rate_limited", "Terlalu banyak permintaan dari alamat ini; tunggu sebentar lalu coba lagi. / Too many "
+                            "requests from this address; wait a while and try again.",
+            {"limit": str(limit)} if limit is not None else {}))
+        response.status_code = 429
         return response
 
     @app.errorhandler(HTTPException)
@@ -53,6 +68,10 @@ def register(app: Flask) -> None:
         code = (error.name or "error").lower().replace(" ", "_")
         response = jsonify(error_body(code, error.description or error.name))
         response.status_code = error.code or 500
+        # Keep what the protocol needs from the original answer, e.g. the Allow header of a 405.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
 
     @app.errorhandler(Exception)

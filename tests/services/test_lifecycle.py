@@ -22,7 +22,7 @@ from workflow.domain.rules import Actor
 from workflow.models import Complaint, ComplaintEvent
 from workflow.services.calendars import add_override
 from workflow.services.intake import file_complaint
-from workflow.services.queries import complaint_detail
+from workflow.services.queries import ComplaintFilter, complaint_detail, list_complaints
 from workflow.services.tracking import reporter_for
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -394,3 +394,19 @@ def test_the_audit_trail_is_append_only(file):
     with pytest.raises(DatabaseError, match="append-only"):
         db.session.execute(text("DELETE FROM complaint_events WHERE complaint_id = :id"), {"id": complaint.id})
     db.session.rollback()
+
+
+def test_receipt_more_than_a_year_back_is_refused(app, staff):
+    with pytest.raises(InvalidInput) as error:
+        file_complaint(new_complaint(channel="letter", received_at=wita(2025, 3, 1).isoformat()),
+                       staff["admin"].actor, T0)
+    assert "received_at" in error.value.details
+
+
+def test_search_treats_percent_and_underscore_as_text(file, staff):
+    file(title="Diskon 50% retribusi pasar")
+    file(title="Jalan rusak")
+    admin = staff["admin"].actor
+    assert list_complaints(admin, ComplaintFilter(q="%"), T0)["total"] == 1
+    assert list_complaints(admin, ComplaintFilter(q="_"), T0)["total"] == 0
+    assert list_complaints(admin, ComplaintFilter(q="rusak"), T0)["total"] == 1

@@ -1,6 +1,6 @@
 """Who is calling the API: a staff bearer token, or a reporter's tracking code and PIN."""
 
-from flask import g, request
+from flask import request
 
 from workflow.domain.errors import AuthenticationRequired
 from workflow.domain.rules import Actor
@@ -16,10 +16,8 @@ def bearer_token() -> str | None:
 
 def optional_staff() -> Actor | None:
     """Return the staff actor of the request, or None for a public caller."""
-    if "actor" not in g:
-        token = bearer_token()
-        g.actor = actor_for(user_for_token(token)) if token else None
-    return g.actor
+    token = bearer_token()
+    return actor_for(user_for_token(token)) if token else None
 
 
 def staff() -> Actor:

@@ -153,9 +153,11 @@ def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> di
                               Clock.kind.in_(WORK_CLOCKS), Clock.due_at < now)
         query = query.where(late if filters.overdue else ~late)
     if filters.q:
-        pattern = f"%{filters.q.strip()}%"
-        query = query.where(or_(Complaint.tracking_code.ilike(pattern), Complaint.title.ilike(pattern),
-                                Complaint.description.ilike(pattern)))
+        # The user's % and _ are text to find, not wildcards.
+        escaped = filters.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in
+                                  (Complaint.tracking_code, Complaint.title, Complaint.description))))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(
         query.options(selectinload(Complaint.clocks), selectinload(Complaint.unit))
