@@ -14,7 +14,6 @@ from workflow.domain.errors import (
     PermissionDenied,
     VersionConflict,
 )
-from workflow.services.tracking import TrackingLocked
 
 STATUS = {
     InvalidInput: 422,
@@ -24,7 +23,6 @@ STATUS = {
     NotFound: 404,
     InvalidTransition: 409,
     VersionConflict: 409,
-    TrackingLocked: 429,
 }
 
 
@@ -48,8 +46,6 @@ def register(app: Flask) -> None:
         response.status_code = status_of(error)
         if isinstance(error, AuthenticationRequired) and not request.path.startswith("/api/v1/track/"):
             response.headers["WWW-Authenticate"] = 'Bearer realm="aduflow"'
-        if isinstance(error, TrackingLocked):
-            response.headers["Retry-After"] = str(error.details["retry_after_seconds"])
         return response
 
     @app.errorhandler(429)
