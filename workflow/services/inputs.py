@@ -7,7 +7,7 @@ field always gets the same plain-language error naming the field and what to fix
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from workflow.domain.errors import InvalidInput
 from workflow.domain.states import ArchiveReason, Channel
@@ -73,7 +73,7 @@ class ActionInput(Input):
     """What every action accepts: an optional comment and the version the caller last saw."""
 
     comment: Note | None = None
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Annotated[StrictInt, Field(ge=1)] | None = None
 
 
 class Verify(ActionInput):

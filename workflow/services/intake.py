@@ -9,7 +9,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,6 +30,8 @@ from workflow.services.sop import active_sop
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6
 PIN_DIGITS = 6
+MAX_KEY_LENGTH = 200
+MAX_BACKDATE = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
     scope = f"user:{actor.user_id}" if actor.user_id else "public"
     record = None
     if idempotency_key:
+        _check_key(idempotency_key)
         replay = _replay(scope, idempotency_key, _fingerprint(new))
         if replay:
             return replay
@@ -123,7 +126,18 @@ def _received_at(new: NewComplaint, actor: Actor, now: datetime) -> datetime:
     if new.received_at > now:
         raise InvalidInput("Waktu terima tidak boleh di masa depan. / received_at must not be in the future.",
                            {"received_at": "tidak boleh di masa depan / must not be in the future"})
+    if new.received_at < now - MAX_BACKDATE:
+        # An old letter is still filed, but with the day it reaches the regency: deadlines of years ago
+        # would only produce breaches nobody could have prevented.
+        raise InvalidInput("Waktu terima lebih dari setahun yang lalu. / received_at is more than a year ago.",
+                           {"received_at": "paling lama 366 hari yang lalu / at most 366 days ago"})
     return new.received_at
+
+
+def _check_key(key: str) -> None:
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidInput("Idempotency-Key tidak valid. / Invalid Idempotency-Key.",
+                           {"Idempotency-Key": f"1–{MAX_KEY_LENGTH} karakter cetak / printable characters"})
 
 
 def _fingerprint(new: NewComplaint) -> str:
