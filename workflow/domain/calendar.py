@@ -45,6 +45,14 @@ class WorkingCalendar:
                 count -= 1
         return day
 
+    def working_day_before(self, day: date, count: int) -> date:
+        """Return the ``count``-th working day before ``day`` (``day`` itself never counts)."""
+        while count:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
     def deadline(self, moment: datetime, working_days: int) -> datetime:
         """Return the UTC end of the ``working_days``-th working day after ``moment``'s local day."""
         due_day = self.add_working_days(self.local_date(moment), working_days)

@@ -60,9 +60,4 @@ def thresholds(clock: ClockRecord, calendar: WorkingCalendar, policy: Policy,
 def _days_left_point(calendar: WorkingCalendar, due: datetime, limit: int, fraction: float) -> datetime:
     # The end of the working day after which at most (1 - fraction) of the limit is left.
     left = max(1, math.ceil(limit * (1 - fraction)))
-    day = calendar.local_date(due)
-    while left:
-        day -= timedelta(days=1)
-        if calendar.is_working_day(day):
-            left -= 1
-    return calendar.end_of_day(day) + AFTER
+    return calendar.end_of_day(calendar.working_day_before(calendar.local_date(due), left)) + AFTER
