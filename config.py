@@ -1,6 +1,7 @@
 """Configuration classes; values come from the environment when the app is created, not at import."""
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -15,18 +16,58 @@ class Config:
     FIXED_NOW = ""
     SOP_NAME = "klungkung"
     PASSWORD_HASH_METHOD = "scrypt"
+    # Attachments: at most this many per complaint, each at most this many bytes (see ATTACHMENT_DIR).
+    ATTACHMENT_MAX_COUNT = 5
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # Tracking look-ups: after this many wrong PINs in a row the code refuses every PIN for a while.
+    PIN_MAX_FAILURES = 5
+    PIN_LOCK_MINUTES = 15
+    # Per client address, shared by every /api/v1/track/* endpoint (Flask-Limiter syntax).
+    TRACKING_RATE_LIMIT = "20 per minute"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    # Open311 GeoReport v2 (/open311/v2): what discovery tells clients, and the cap on GET requests.
+    OPEN311_ENDPOINT_TYPE = "production"
+    OPEN311_MAX_REQUESTS = 1000
+    # Outbox delivery: retry after base·2^(attempts−1) seconds, at most the cap; give up after the maximum.
+    OUTBOX_BACKOFF_BASE_SECONDS = 60
+    OUTBOX_BACKOFF_CAP_SECONDS = 6 * 3600
+    OUTBOX_MAX_ATTEMPTS = 12
+    # Connector-imported complaints whose category matches no SOP category land here for the administrator.
+    CONNECTOR_FALLBACK_CATEGORY = "lainnya"
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ.get(
             "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'aduflow.db'}"))
         self.FIXED_NOW = os.environ.get("ADUFLOW_FIXED_NOW", "")
+        # Outside any static folder: files are served only through the API, to those who may see them.
+        self.ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(BASE_DIR / "instance" / "attachments"))
+        # memory:// counts per process; several workers need a shared store, e.g. redis://127.0.0.1:6379.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.OPEN311_CONTACT = os.environ.get(
+            "OPEN311_CONTACT", "Bagian Organisasi Setda Kabupaten Klungkung (pengelola SP4N-LAPOR!) / "
+                               "Organisation Division, Klungkung Regency Secretariat")
+        self.OPEN311_KEY_SERVICE = os.environ.get(
+            "OPEN311_KEY_SERVICE", "Minta kunci API kepada Bagian Organisasi Setda Kabupaten Klungkung. / "
+                                   "Ask the Organisation Division of the Klungkung Regency Secretariat for an API key.")
+        # The public base URL of /open311/v2 behind a proxy; empty means the URL the request came in on.
+        self.OPEN311_BASE_URL = os.environ.get("OPEN311_BASE_URL", "")
+        # SP4N-LAPOR! hub: empty base URL means the connector is off (transfers wait in the outbox).
+        self.LAPOR_BASE_URL = os.environ.get("LAPOR_BASE_URL", "")
+        self.LAPOR_TOKEN = os.environ.get("LAPOR_TOKEN", "")
+        self.LAPOR_TIMEOUT_SECONDS = float(os.environ.get("LAPOR_TIMEOUT_SECONDS", "10"))
+        # The regency's agency id at the hub: pulls ask for complaints dispositioned to it.
+        self.LAPOR_AGENCY_ID = os.environ.get("LAPOR_AGENCY_ID", "")
+        # Klungkung Mesadu webhook: the shared HMAC secret; empty refuses every delivery.
+        self.MESADU_SECRET = os.environ.get("MESADU_SECRET", "")
 
 
 class DevelopmentConfig(Config):
     """Local development on SQLite with the demo data."""
 
     DEBUG = True
+    OPEN311_ENDPOINT_TYPE = "test"
 
 
 class TestingConfig(Config):
@@ -35,10 +76,13 @@ class TestingConfig(Config):
     TESTING = True
     # Password hashing is deliberately slow; the suite creates hundreds of accounts.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    OPEN311_ENDPOINT_TYPE = "test"
 
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = "test-secret"
+        # Never the repository's instance/ folder; tests that upload give each test its own folder.
+        self.ATTACHMENT_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-attachments")
 
 
 class ProductionConfig(Config):

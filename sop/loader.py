@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sop.schema import Sop
+from sop.schema import Sop, place_key
 
 # Which file holds which top-level keys of the SOP.
 FILES = {
@@ -16,6 +16,7 @@ FILES = {
     "units.toml": ("units",),
     "categories.toml": ("categories",),
     "calendar.toml": ("national", "regional_days"),
+    "routing.toml": ("routing",),
 }
 
 
@@ -128,6 +129,61 @@ def cross_check(sop: Sop, origin: dict[str, str]) -> list[SopError]:
     for i, day in enumerate(days):
         if days.index(day) != i:
             err("regional_days", f"regional_days[{i}].date", f"duplicate day {day.isoformat()}")
+    errors += routing_problems(sop, seen, category_codes, origin)
+    return errors
+
+
+# A rule that may disposition without the administrator must be one the SOP is sure of.
+CERTAIN_MIN_CONFIDENCE = 0.9
+
+
+def routing_problems(sop: Sop, unit_codes: set[str], category_codes: set[str],
+                     origin: dict[str, str]) -> list[SopError]:
+    """Return the problems of routing.toml: unknown units, categories or kecamatan, duplicates."""
+    errors: list[SopError] = []
+    file = origin.get("routing", "routing")
+    routing = sop.routing
+
+    def check_unit(key: str, code: str) -> None:
+        if code not in unit_codes:
+            errors.append(SopError(file, key, f"unknown unit {code!r}"))
+        elif code == sop.sop.regency_unit:
+            errors.append(SopError(file, key, "the regency unit itself cannot receive a disposition"))
+
+    for i, rule in enumerate(routing.keyword_rules):
+        check_unit(f"routing.keyword_rules[{i}].unit", rule.unit)
+        for code in rule.categories:
+            if code not in category_codes:
+                errors.append(SopError(file, f"routing.keyword_rules[{i}].categories", f"unknown category {code!r}"))
+        if rule.certain and rule.confidence < CERTAIN_MIN_CONFIDENCE:
+            errors.append(SopError(file, f"routing.keyword_rules[{i}].confidence",
+                                   f"a certain rule needs confidence >= {CERTAIN_MIN_CONFIDENCE}"))
+    for i, local in enumerate(routing.local_units):
+        if local.category not in category_codes:
+            errors.append(SopError(file, f"routing.local_units[{i}].category", f"unknown category {local.category!r}"))
+    kecamatan: set[str] = set()
+    for i, kec in enumerate(routing.kecamatan):
+        if place_key(kec.name) in kecamatan:
+            errors.append(SopError(file, f"routing.kecamatan[{i}].name", f"duplicate kecamatan {kec.name!r}"))
+        kecamatan.add(place_key(kec.name))
+        check_unit(f"routing.kecamatan[{i}].unit", kec.unit)
+        for j, code in enumerate(kec.puskesmas):
+            check_unit(f"routing.kecamatan[{i}].puskesmas[{j}]", code)
+    places: set[str] = set()
+    for i, desa in enumerate(routing.desa):
+        if place_key(desa.kecamatan) not in kecamatan:
+            errors.append(SopError(file, f"routing.desa[{i}].kecamatan",
+                                   f"unknown kecamatan {desa.kecamatan!r} (define it under [[routing.kecamatan]])"))
+        for name in (desa.name, *desa.aliases):
+            if place_key(name) in places:
+                errors.append(SopError(file, f"routing.desa[{i}].name", f"duplicate desa or alias {name!r}"))
+            places.add(place_key(name))
+    codes: set[str] = set()
+    for i, jurisdiction in enumerate(routing.jurisdictions):
+        if jurisdiction.code in codes:
+            errors.append(SopError(file, f"routing.jurisdictions[{i}].code",
+                                   f"duplicate jurisdiction {jurisdiction.code!r}"))
+        codes.add(jurisdiction.code)
     return errors
 
 

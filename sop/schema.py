@@ -33,6 +33,8 @@ class Meta(Strict):
     units_may_respond: bool = False
     reopen_window_working_days: WorkingDays = 10
     max_bounces: Annotated[int, Field(ge=1, le=20)] = 3
+    # Rules marked ``certain`` in routing.toml may disposition a new complaint without the administrator.
+    auto_dispose_certain: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -60,6 +62,7 @@ class Escalation(Strict):
     warning_fraction: Annotated[float, Field(gt=0, lt=1)]
     level2_multiple: Annotated[float, Field(gt=1)]
     level2_open_working_days: WorkingDays
+    stuck_working_days: WorkingDays = 10
 
 
 class ComplaintClass(Strict):
@@ -130,6 +133,82 @@ class RegionalDay(Strict):
     kind: Literal["bali_dispensation", "regional_holiday"]
 
 
+Confidence = Annotated[float, Field(gt=0, le=1)]
+Keyword = Annotated[str, StringConstraints(min_length=2, max_length=80, strip_whitespace=True)]
+
+
+class KeywordRule(Strict):
+    """Words in a complaint's title or description that point to a unit."""
+
+    keywords: Annotated[tuple[Keyword, ...], Field(min_length=1)]
+    unit: Code
+    confidence: Confidence
+    # Certain rules may disposition automatically where the SOP allows it (sop.auto_dispose_certain).
+    certain: bool = False
+    # Only for complaints filed in these categories (empty: any category).
+    categories: tuple[Slug, ...] = ()
+
+
+class LocalUnit(Strict):
+    """A category handled by the unit of the complaint's area: its kecamatan or its Puskesmas."""
+
+    category: Slug
+    use: Literal["kecamatan", "puskesmas"]
+    confidence: Confidence
+
+
+class Kecamatan(Strict):
+    """A kecamatan, the unit of its camat, and the Puskesmas that serve it."""
+
+    name: Text
+    unit: Code
+    puskesmas: tuple[Code, ...] = ()
+
+
+class Desa(Strict):
+    """A desa or kelurahan and its kecamatan."""
+
+    name: Text
+    kecamatan: Text
+    kind: Literal["desa", "kelurahan"] = "desa"
+    aliases: tuple[Text, ...] = ()
+
+
+class Jurisdiction(Strict):
+    """A matter outside the regency's authority and the agency it must be transferred to."""
+
+    code: Slug
+    target: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    level: Literal["national", "provincial", "vertical", "state_enterprise", "other"]
+    keywords: Annotated[tuple[Keyword, ...], Field(min_length=1)]
+    confidence: Confidence
+
+
+_PLACE_PREFIXES = ("desa ", "kelurahan ", "kel ", "kecamatan ", "kec ")
+
+
+def place_key(name: str) -> str:
+    """Return the form a place name is compared in: "Desa  Semarapura-Kaja" and "semarapura kaja" match."""
+    key = " ".join("".join(ch if ch.isalnum() else " " for ch in name.casefold()).split())
+    for prefix in _PLACE_PREFIXES:
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
+class Routing(Strict):
+    """Routing suggestions (routing.toml): keyword rules, areas and matters outside the regency."""
+
+    category_confidence: Confidence = 0.5
+    category_keyword_confidence: Confidence = 0.15
+    kecamatan_confidence: Confidence = 0.1
+    keyword_rules: tuple[KeywordRule, ...] = ()
+    local_units: tuple[LocalUnit, ...] = ()
+    kecamatan: tuple[Kecamatan, ...] = ()
+    desa: tuple[Desa, ...] = ()
+    jurisdictions: tuple[Jurisdiction, ...] = ()
+
+
 class Sop(Strict):
     """A whole SOP: every file of its folder, validated and cross-checked."""
 
@@ -143,6 +222,8 @@ class Sop(Strict):
     categories: tuple[Category, ...]
     national: National
     regional_days: tuple[RegionalDay, ...] = ()
+    # Empty for versions stored before routing.toml existed.
+    routing: Routing = Routing()
 
     @property
     def code(self) -> str:

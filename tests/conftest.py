@@ -26,8 +26,6 @@ from workflow.services.sop import load_sop_version
 # Tue 17 Mar 2026, 10:00 WITA: a fixed "now" so no test depends on today's date.
 T0 = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-TABLES = ("complaint_events", "idempotency_records", "clocks", "complaints", "api_tokens", "calendar_overrides",
-          "sop_versions", "users", "units")
 
 
 def on_postgres() -> bool:
@@ -47,7 +45,7 @@ def database_url(tmp_path_factory) -> str:
     url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
     app = make_app(url)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
     return url
 
@@ -64,7 +62,8 @@ def app(database_url, tmp_path):
     app = make_app(url, FIXED_NOW=T0)
     with app.app_context():
         if on_postgres():
-            db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         load_sop_version("klungkung")
         db.session.commit()
         yield app

@@ -1,6 +1,8 @@
 """The Flask application factory: configuration, extensions, blueprints, errors, CLI."""
 
-from flask import Flask
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 
@@ -10,6 +12,11 @@ from workflow.models import User
 
 migrate = Migrate()
 login_manager = LoginManager()
+# Keyed by the client address (behind a reverse proxy, wrap the app in werkzeug's ProxyFix).
+limiter = Limiter(key_func=get_remote_address)
+# One budget per address for every tracking look-up (/api/v1/track/*): guessing PINs across codes and
+# endpoints costs the same. Read at request time, so TRACKING_RATE_LIMIT can change without a restart.
+tracking_rate = limiter.shared_limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], scope="tracking")
 
 
 def create_app(config: str | dict | None = None) -> Flask:
@@ -25,11 +32,19 @@ def create_app(config: str | dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(settings.BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from web import cli, errors
     from web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from web.open311 import bp as open311_bp
+
+    app.register_blueprint(open311_bp)
+    import workflow.connectors  # noqa: F401  (registers the SP4N-LAPOR! listener and outbox senders)
+    from web.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
     errors.register(app)
     cli.register(app)
     return app

@@ -3,14 +3,13 @@
 import sys
 import threading
 from collections import Counter
-from datetime import datetime
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from sop import SopInvalid, load_sop, sop_path
-from web.clock import now
+from web.clock import now, parse_moment
 from web.transaction import unit_of_work
 from workflow.domain.errors import DomainError
 from workflow.domain.states import STAFF_ROLES
@@ -29,6 +28,13 @@ stop = threading.Event()
 def register(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     for group in (sop_cli, users_cli, demo_cli, sla_cli):
+        app.cli.add_command(group)
+    from web.open311.cli import open311_cli
+
+    app.cli.add_command(open311_cli)
+    from web.connectors_cli import lapor_cli, outbox_cli
+
+    for group in (lapor_cli, outbox_cli):
         app.cli.add_command(group)
 
 
@@ -114,7 +120,7 @@ def demo_seed() -> None:
 @click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Clocks per transaction.")
 def sla_sweep(at: str | None, every: int | None, batch: int) -> None:
     """Run one SLA pass (or one every N seconds): each batch of clocks commits on its own."""
-    moment = _parse_moment(at) if at else None
+    moment = parse_moment(at) if at else None
     while True:
         report = sweep_until_done(moment or now(), batch)
         click.echo("sweep " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
@@ -134,12 +140,3 @@ def sweep_until_done(moment, batch: int):
             break
     return total
 
-
-def _parse_moment(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"not ISO-8601: {value!r} (e.g. 2026-03-27T10:00:00+08:00)") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter("needs a time zone offset, e.g. +08:00")
-    return moment

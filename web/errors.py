@@ -1,8 +1,11 @@
 """Map domain errors to HTTP in one place, with one JSON shape: ``{"error": {code, message, details}}``."""
 
+import time
+
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from web import limiter
 from workflow.db import db
 from workflow.domain.errors import (
     AuthenticationRequired,
@@ -14,6 +17,7 @@ from workflow.domain.errors import (
     PermissionDenied,
     VersionConflict,
 )
+from workflow.services.tracking import TrackingLocked
 
 STATUS = {
     InvalidInput: 422,
@@ -23,6 +27,7 @@ STATUS = {
     NotFound: 404,
     InvalidTransition: 409,
     VersionConflict: 409,
+    TrackingLocked: 429,
 }
 
 
@@ -46,17 +51,22 @@ def register(app: Flask) -> None:
         response.status_code = status_of(error)
         if isinstance(error, AuthenticationRequired) and not request.path.startswith("/api/v1/track/"):
             response.headers["WWW-Authenticate"] = 'Bearer realm="aduflow"'
+        if isinstance(error, TrackingLocked):
+            response.headers["Retry-After"] = str(error.details["retry_after_seconds"])
         return response
 
     @app.errorhandler(429)
     def rate_limited(error: HTTPException):
-        # Flask-Limiter's refusal (too many look-ups from one address); it adds Retry-After itself.
-        limit = getattr(getattr(error, "limit", None), "limit", None)
+        # Flask-Limiter's refusal: too many requests from one address (its window runs on the real clock).
+        current, details = limiter.current_limit, {}
+        if current is not None:
+            details = {"limit": str(current.limit), "retry_after_seconds": max(1, int(current.reset_at - time.time()))}
         response = jsonify(error_body(
             "rate_limited", "Terlalu banyak permintaan dari alamat ini; tunggu sebentar lalu coba lagi. / Too many "
-                            "requests from this address; wait a while and try again.",
-            {"limit": str(limit)} if limit is not None else {}))
+                            "requests from this address; wait a while and try again.", details))
         response.status_code = 429
+        if details:
+            response.headers["Retry-After"] = str(details["retry_after_seconds"])
         return response
 
     @app.errorhandler(HTTPException)

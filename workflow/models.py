@@ -123,7 +123,8 @@ class SopVersion(db.Model):
     code: Mapped[str] = mapped_column(String(64))
     version: Mapped[str] = mapped_column(String(32))
     checksum: Mapped[str] = mapped_column(String(64))
-    document: Mapped[dict] = mapped_column(JSON)
+    # Large and immutable: loaded only when a version is parsed the first time (see services.sop.parsed).
+    document: Mapped[dict] = mapped_column(JSON, deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -151,6 +152,8 @@ class CalendarOverride(db.Model):
 
 
 _UNIT_STATES = sorted(s.value for s in UNIT_STATES)
+# Complaints imported by a connector carry the source system's id in external_ref (unique per channel).
+_IMPORTED_REF = "external_ref IS NOT NULL AND channel IN ('lapor', 'mesadu')"
 
 
 class Complaint(db.Model):
@@ -178,11 +181,19 @@ class Complaint(db.Model):
         CheckConstraint("lng IS NULL OR (lng BETWEEN -180 AND 180)", name="lng"),
         Index("ix_complaints_state_received_at", "state", "received_at"),
         Index("ix_complaints_unit_id_state", "unit_id", "state"),
+        # Duplicate suggestions read a window of receipt times before they score anything.
+        Index("ix_complaints_received_at", "received_at"),
+        # A connector imports each hub or Mesadu complaint once, even when two pulls or deliveries race.
+        Index("uq_complaints_channel_external_ref", "channel", "external_ref", unique=True,
+              sqlite_where=db.text(_IMPORTED_REF), postgresql_where=db.text(_IMPORTED_REF)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
     pin_hash: Mapped[str] = mapped_column(String(64))
+    # Wrong PINs in a row, and until when the code refuses every PIN (workflow/services/tracking.py).
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(16), default=State.received.value)
     resume_to: Mapped[str | None] = mapped_column(String(16))
     closure: Mapped[str | None] = mapped_column(String(16))
@@ -355,3 +366,87 @@ class SlaMark(db.Model):
 
     def __repr__(self) -> str:
         return _repr(self, "clock_id", "threshold", "cycle")
+
+
+class Open311Client(db.Model):
+    """An Open311 GeoReport v2 client allowed to file requests; only the sha256 of its API key is kept."""
+
+    __tablename__ = "open311_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "name", "revoked_at")
+
+
+OUTBOX_STATUSES = ["pending", "delivered", "failed"]
+
+
+class OutboxMessage(db.Model):
+    """One message that must leave the system (hub delivery, e-mail, SMS …), written in the same
+    transaction as the change that caused it and delivered after commit by ``flask outbox deliver``.
+
+    ``key`` is the idempotency key: unique here, and sent to the receiver so a retry after a crash
+    between sending and marking is recognised there instead of delivered twice.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("status <> 'pending' OR next_attempt_at IS NOT NULL", name="pending_has_next_attempt"),
+        CheckConstraint("(status = 'delivered') = (delivered_at IS NOT NULL)", name="delivered_has_time"),
+        # The worker reads due messages by status and time: its cost follows what is due, not the backlog.
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "kind", "key", "status", "attempts")
+
+
+class Attachment(db.Model):
+    """A photo or document attached to a complaint, stored outside the web root under a random name.
+
+    Images are stored re-encoded without their metadata (GPS, device); ``public_safe`` marks a file
+    whose content may be shown beyond the complaint's handlers (documents keep their author metadata).
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint(_in("uploaded_by_role", values(Role)), name="uploaded_by_role"),
+        CheckConstraint("size > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    public_safe: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_by_role: Mapped[str] = mapped_column(String(32))
+
+    complaint: Mapped[Complaint] = relationship()
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "complaint_id", "content_type", "size")

@@ -44,7 +44,8 @@ def situation(state: State, **overrides) -> Situation:
 
 # (action, situation, SOP gates) -> the roles product.md lets take it; every other role is refused.
 PERMISSIONS = [
-    (A.verify, situation(S.received), frozenset(), {R.admin_instansi}),
+    # The system verifies too: automatic disposition by a certain routing rule, where the SOP allows it.
+    (A.verify, situation(S.received), frozenset(), {R.admin_instansi, R.system}),
     (A.request_info, situation(S.received), frozenset(), {R.admin_instansi}),
     # The unit asks from in_progress (product.md names unit_admin; the OPD's penghubung acts for the unit too).
     (A.request_info, situation(S.in_progress), frozenset(), {R.unit_admin, R.penghubung}),

@@ -1,26 +1,13 @@
 """The SOP as data: the shipped Klungkung SOP loads, and a broken one is refused with exact errors."""
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from sop import Sop, SopInvalid, load_sop, sop_path
+from sop import SopInvalid, load_sop
 from sop.loader import SopError, checksum
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Sop:
-    """Return the Klungkung SOP as shipped in sop/klungkung."""
-    return load_sop(sop_path("klungkung"))
-
-
-@pytest.fixture
-def folder(tmp_path) -> Path:
-    """Return a writable copy of the Klungkung SOP."""
-    return Path(shutil.copytree(sop_path("klungkung"), tmp_path / "klungkung"))
 
 
 def edit(path: Path, pattern: str, replacement: str, occurrence: int = 0) -> None:

@@ -6,83 +6,20 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.conftest import VERIFY, Staff
+from tests.web.conftest import COMPLAINT, error_of
 from workflow.db import db
 from workflow.services import people
 
-# What a citizen sends from the public web form.
-COMPLAINT = {
-    "title": "Jalan berlubang di Jalan Raya Gelgel",
-    "description": "Lubang besar di depan pura, dua motor jatuh minggu ini.",
-    "category": "jalan-rusak",
-    "location": {"desa": "Gelgel", "kecamatan": "Klungkung"},
-    "reporter": {"name": "I Komang Sutama", "phone": "081234567001", "email": "komang.sutama@example.id"},
-}
 NO_DEADLINES = {"verification_due": None, "response_due": None, "resolution_due": None,
                 "confirmation_due": None, "info_due": None}
 TRACKING_CODE = re.compile(r"KLK-26-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}")
-
-
-class Api:
-    """Calls ``/api/v1`` through ``app.test_client()``, each request in its own app context.
-
-    The ``app`` fixture keeps an app context open for the whole test, and Flask reuses an open app
-    context for a request; ``g`` (where the API keeps the caller) and the database session would then
-    carry over from one request to the next, as they never do on a real server.
-    """
-
-    def __init__(self, app):
-        self.app, self.client = app, app.test_client()
-
-    def call(self, method: str, path: str, who=None, headers: dict | None = None, **kwargs):
-        headers = dict(headers or {})
-        if who is not None:
-            headers.update(who.headers)
-        db.session.commit()  # what the test arranged is stored before the server looks
-        with self.app.app_context():
-            response = self.client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
-        db.session.expire_all()  # what the server changed is read afresh
-        return response
-
-    def get(self, path: str, who=None, **kwargs):
-        return self.call("GET", path, who, **kwargs)
-
-    def post(self, path: str, who=None, **kwargs):
-        return self.call("POST", path, who, **kwargs)
-
-    def file(self, who=None, **overrides) -> dict:
-        response = self.post("/complaints", who, json=COMPLAINT | overrides)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    def act(self, complaint_id: int, action: str, who, **body) -> dict:
-        response = self.post(f"/complaints/{complaint_id}/actions/{action}", who, json=body)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-    def detail(self, complaint_id: int, who) -> dict:
-        response = self.get(f"/complaints/{complaint_id}", who)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()
-
-
-@pytest.fixture
-def api(app) -> Api:
-    return Api(app)
 
 
 def wita(year, month, day, hour=10) -> datetime:
     return datetime.fromisoformat(f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:00:00+08:00").astimezone(UTC)
 
 
-def error_of(response, status: int, code: str) -> dict:
-    """Assert the one error shape and return its details."""
-    assert response.status_code == status, response.get_json()
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]["details"]
+
 
 
 def strings_in(value) -> set[str]:

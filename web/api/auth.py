@@ -2,9 +2,13 @@
 
 from flask import request
 
-from workflow.domain.errors import AuthenticationRequired
+from web.clock import now
+from workflow.db import db
+from workflow.domain.errors import AuthenticationRequired, DomainError
 from workflow.domain.rules import Actor
+from workflow.models import Complaint
 from workflow.services.people import actor_for, user_for_token
+from workflow.services.tracking import reporter_for
 
 
 def bearer_token() -> str | None:
@@ -28,3 +32,17 @@ def staff() -> Actor:
                                      "token is required.")
     return actor
 
+
+def reporter(tracking_code: str) -> tuple[Actor, Complaint]:
+    """Return the reporter proved by ``tracking_code`` and ``X-Tracking-Pin``, committing the attempt.
+
+    Call it first in a view: the attempt (a wrong PIN, a lock, a reset) is committed at once, also
+    when it fails the request, and nothing else has been done yet that this commit could take along.
+    """
+    try:
+        found = reporter_for(tracking_code, request.headers.get("X-Tracking-Pin"), now())
+    except DomainError:
+        db.session.commit()
+        raise
+    db.session.commit()
+    return found

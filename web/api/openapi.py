@@ -61,7 +61,7 @@ def document() -> dict:
                                          "schema": {"type": "string", "maxLength": 200}}],
                          "requestBody": {"required": True, "content": {"application/json": {"schema": new_complaint}}},
                          "responses": {"201": _json(obj, "Filed: id, tracking_code, pin, state, received_at, "
-                                                         "deadlines"),
+                                                         "deadlines; possible_duplicates for staff callers"),
                                        "200": _json(obj, "A replay of the first answer for this Idempotency-Key"),
                                        "401": ERROR, "422": ERROR}},
                 "get": {"summary": "List complaints", "operationId": "listComplaints", "security": staff_only,
@@ -96,18 +96,91 @@ def document() -> dict:
             "/track/{tracking_code}": {
                 "get": {"summary": "Track a complaint (reporter)", "operationId": "track",
                         "parameters": [code_param, pin_header],
-                        "responses": {"200": _json(obj, "The reporter's view"), "401": ERROR}},
+                        "responses": {"200": _json(obj, "The reporter's view"), "401": ERROR, "429": ERROR}},
             },
             "/track/{tracking_code}/actions/{action}": {
                 "post": {"summary": "Supply information, confirm or dispute (reporter)", "operationId": "trackAction",
                          "parameters": [code_param, reporter_param, pin_header],
                          "requestBody": {"content": {"application/json": {"schema": obj}}},
                          "responses": {"200": _json(obj, "The reporter's view after the action"), "401": ERROR,
-                                       "409": ERROR, "422": ERROR}},
+                                       "409": ERROR, "422": ERROR, "429": ERROR}},
             },
+            "/complaints/{complaint_id}/suggestions": {
+                "get": {"summary": "Routing and duplicate suggestions", "operationId": "suggestions",
+                        "security": staff_only, "parameters": [id_param],
+                        "responses": {"200": _json(obj, "routing: [{target, action (verify | redispose | "
+                                                        "transfer_out), name, confidence, certain, reason, "
+                                                        "reasons}] (empty once a unit holds the complaint); "
+                                                        "duplicates: [{complaint, score, reasons}] (no "
+                                                        "reporter identity)"),
+                                      "401": ERROR, "403": ERROR, "404": ERROR}},
+            },
+            "/reports/routing-quality": {
+                "get": {"summary": "Routing quality: dispositions never returned, per category and unit",
+                        "operationId": "routingQuality", "security": staff_only,
+                        "parameters": [
+                            {"name": "since", "in": "query", "description": "date or moment (default: 1 January, "
+                             "local time)", "schema": {"type": "string", "example": "2026-01-01"}},
+                            {"name": "until", "in": "query", "description": "date or moment (default: now)",
+                             "schema": {"type": "string"}}],
+                        "responses": {"200": _json(obj, "since, until, total, categories[], units[]: "
+                                                        "dispositions, returned, never_returned, "
+                                                        "share_never_returned"),
+                                      "401": ERROR, "403": ERROR, "422": ERROR}},
+            },
+            "/escalations/{kind}": {
+                "get": {"summary": "Escalation inbox", "operationId": "escalationInbox", "security": staff_only,
+                        "parameters": [{"name": "kind", "in": "path", "required": True,
+                                        "schema": {"type": "string",
+                                                   "enum": ["at_risk", "breached", "stuck", "bounced"]}}],
+                        "responses": {"200": _json(obj, "kind, items: complaint, reason, working_days"),
+                                      "401": ERROR, "403": ERROR, "422": ERROR}},
+            },
+            **_attachment_paths(id_param, code_param, pin_header, obj),
             "/sop": {"get": {"summary": "The active SOP", "operationId": "sop",
                              "responses": {"200": _json(obj, "version, classes, categories, units")}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": _json(obj, "OpenAPI 3.1")}}},
+        },
+    }
+
+
+def _attachment_paths(id_param: dict, code_param: dict, pin_header: dict, obj: dict) -> dict:
+    upload = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                                "description": "JPEG, PNG, WebP, PDF, DOCX, XLSX, ODT or ODS, checked by content; "
+                                               "images are stored without metadata"}}}}}}
+    item = _json(obj, "The attachment: id, name, content_type, size, sha256, public_safe, uploaded_at, href")
+    items = _json(obj, "items: the attachments the caller may open")
+    file = {"description": "The file, as a download (Content-Disposition: attachment)",
+            "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                "contentMediaType": "application/octet-stream"}}}}
+    attachment_param = {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    staff_only = [{"bearer": []}]
+    return {
+        "/complaints/{complaint_id}/attachments": {
+            "post": {"summary": "Attach a file", "operationId": "attachFile", "security": staff_only,
+                     "parameters": [id_param], "requestBody": upload,
+                     "responses": {"201": item, "401": ERROR, "404": ERROR, "409": ERROR, "422": ERROR}},
+            "get": {"summary": "List attachments", "operationId": "listAttachments", "security": staff_only,
+                    "parameters": [id_param], "responses": {"200": items, "401": ERROR, "404": ERROR}},
+        },
+        "/attachments/{attachment_id}": {
+            "get": {"summary": "Download an attachment", "operationId": "downloadAttachment", "security": staff_only,
+                    "parameters": [attachment_param], "responses": {"200": file, "401": ERROR, "404": ERROR}},
+        },
+        "/track/{tracking_code}/attachments": {
+            "post": {"summary": "Attach a file (reporter)", "operationId": "trackAttachFile",
+                     "parameters": [code_param, pin_header], "requestBody": upload,
+                     "responses": {"201": item, "401": ERROR, "409": ERROR, "422": ERROR, "429": ERROR}},
+            "get": {"summary": "List attachments (reporter)", "operationId": "trackListAttachments",
+                    "parameters": [code_param, pin_header],
+                    "responses": {"200": items, "401": ERROR, "429": ERROR}},
+        },
+        "/track/{tracking_code}/attachments/{attachment_id}": {
+            "get": {"summary": "Download an attachment (reporter)", "operationId": "trackDownloadAttachment",
+                    "parameters": [code_param, attachment_param, pin_header],
+                    "responses": {"200": file, "401": ERROR, "404": ERROR, "429": ERROR}},
         },
     }

@@ -2,9 +2,11 @@
 
 from flask import jsonify, request
 
+from web import tracking_rate
 from web.api import bp
-from web.api.auth import optional_staff, staff
+from web.api.auth import optional_staff, reporter, staff
 from web.api.openapi import document
+from web.api.routing import possible_duplicates
 from web.clock import now
 from web.transaction import commits
 from workflow.domain.errors import InvalidInput
@@ -13,7 +15,6 @@ from workflow.services.actions import take_action
 from workflow.services.inputs import NewComplaint, parse
 from workflow.services.intake import file_complaint
 from workflow.services.sop import active_sop
-from workflow.services.tracking import reporter_for
 
 REPORTER_ACTIONS = ("supply_info", "confirm", "dispute")
 
@@ -25,6 +26,8 @@ def create_complaint():
     new = parse(NewComplaint, request.get_json(silent=True))
     filed = file_complaint(new, optional_staff(), now(), request.headers.get("Idempotency-Key"))
     body = queries.receipt(filed.complaint) | {"pin": filed.pin}
+    if (actor := optional_staff()) is not None:  # staff see likely duplicates; a citizen never sees others' complaints
+        body["possible_duplicates"] = possible_duplicates(filed.complaint.id, actor, now())
     return jsonify(body), 200 if filed.replayed else 201
 
 
@@ -59,17 +62,19 @@ def act(complaint_id: int, action: str):
 
 
 @bp.get("/track/<tracking_code>")
+@tracking_rate
 def track(tracking_code: str):
     """Show a reporter their complaint (tracking code in the path, PIN in ``X-Tracking-Pin``)."""
-    actor, complaint = reporter_for(tracking_code, request.headers.get("X-Tracking-Pin"))
+    actor, complaint = reporter(tracking_code)
     return jsonify(queries.reporter_view(complaint, actor, now()))
 
 
 @bp.post("/track/<tracking_code>/actions/<action>")
+@tracking_rate
 @commits
 def track_act(tracking_code: str, action: str):
     """Let a reporter supply information, confirm, or dispute."""
-    actor, complaint = reporter_for(tracking_code, request.headers.get("X-Tracking-Pin"))
+    actor, complaint = reporter(tracking_code)
     if action not in REPORTER_ACTIONS:
         raise InvalidInput("Aksi ini bukan untuk pelapor. / Not a reporter action.",
                            {"action": f"pilih / choose: {', '.join(REPORTER_ACTIONS)}"})

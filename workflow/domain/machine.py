@@ -18,7 +18,9 @@ _UNIT = (R.unit_admin, R.penghubung)
 _OPEN = sorted(OPEN_STATES, key=list(State).index)
 
 TRANSITIONS: list[dict] = [
-    {"trigger": A.verify, "source": [S.received], "dest": S.dispositioned, "roles": [R.admin_instansi]},
+    # The system verifies only where the SOP allows automatic disposition by a certain routing rule, and then
+    # records the reporter's own anonymous/confidential choice as the explicit decision (services/routing.py).
+    {"trigger": A.verify, "source": [S.received], "dest": S.dispositioned, "roles": [R.admin_instansi, R.system]},
     {"trigger": A.request_info, "source": [S.received], "dest": S.pending_info, "roles": [R.admin_instansi]},
     {"trigger": A.request_info, "source": [S.in_progress], "dest": S.pending_info, "roles": _UNIT},
     {"trigger": A.supply_info, "source": [S.pending_info], "dest": S.received,

@@ -1,1 +1,4 @@
 """Use cases: one function per thing a user does. Services flush; the edge commits once."""
+
+# Listeners register themselves on import: load them with the services, whatever the edge.
+from workflow.services import routing  # noqa: F401  (the bounce alert)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -113,6 +114,13 @@ def mark_duplicate(complaint_id: int, actor: Actor, now: datetime, params: input
         complaint.archive_reason = ArchiveReason.duplicate.value
         return {"duplicate_of": original.tracking_code}
 
+    # The duplicate's reporter reads the original's tracking code in the event's public comment; the original
+    # is looked up again (and refused if wrong) inside the transition, after the actor is authorized.
+    original = _find(params.duplicate_of)
+    if original is not None and original.id != complaint_id:
+        notice = (f"Pengaduan ini sama dengan pengaduan {original.tracking_code} dan ditangani bersamanya. / "
+                  f"This complaint repeats complaint {original.tracking_code} and is handled with it.")
+        params = params.model_copy(update={"comment": f"{params.comment}\n{notice}" if params.comment else notice})
     return _transition(complaint_id, Action.mark_duplicate, actor, now, params, mutate)
 
 
@@ -295,8 +303,11 @@ def _transition(complaint_id: int, action: Action, actor: Actor, now: datetime,
         db.session.add_all(events)
         hooks.changed(complaint, events[0])
         db.session.flush()
-    except StaleDataError:
-        # Any flush (autoflush included) may find that someone else updated the row first.
+    except (StaleDataError, OperationalError) as error:
+        # Any flush (autoflush included) may find that someone else updated the row first. SQLite
+        # says so as "database is locked" when another connection committed since this one read.
+        if isinstance(error, OperationalError) and "locked" not in str(error.orig):
+            raise
         raise VersionConflict(
             "Pengaduan baru saja diubah orang lain; muat ulang lalu coba lagi. / The complaint was just "
             "changed by someone else; reload and try again.", {"complaint_id": complaint_id}) from None

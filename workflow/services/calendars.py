@@ -5,7 +5,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
 
 from sop import Sop
 from workflow.db import db
@@ -14,6 +15,7 @@ from workflow.models import CalendarOverride, Unit
 
 # Deadlines reach at most a few months ahead; a window of years around "now" covers them all.
 YEARS_BEHIND, YEARS_AHEAD = 2, 2
+_MEMO = "aduflow.calendars"
 
 
 @lru_cache(maxsize=16)
@@ -23,8 +25,20 @@ def national_days(country: str, categories: tuple[str, ...], years: tuple[int, .
 
 
 def calendar_for(sop: Sop, unit: Unit | None, around: datetime) -> WorkingCalendar:
-    """Return the working calendar of ``unit`` (or of the regency when None) for dates near ``around``."""
+    """Return the working calendar of ``unit`` (or of the regency when None) for dates near ``around``.
+
+    Calendars are kept until the transaction ends (one request, command or sweep batch), so a
+    batch of actions reads the overrides once; :func:`add_override` clears them.
+    """
     years = tuple(range(around.year - YEARS_BEHIND, around.year + YEARS_AHEAD + 1))
+    memo = db.session.info.setdefault(_MEMO, {})
+    key = (sop.code, sop.version, unit.id if unit else None, years)
+    if key not in memo:
+        memo[key] = _build(sop, unit, years)
+    return memo[key]
+
+
+def _build(sop: Sop, unit: Unit | None, years: tuple[int, ...]) -> WorkingCalendar:
     closed = set(national_days(sop.national.country, tuple(sop.national.categories), years))
     if unit is None or unit.observes_regional_days:
         closed.update(day.date for day in sop.regional_days)
@@ -43,6 +57,13 @@ def calendar_for(sop: Sop, unit: Unit | None, around: datetime) -> WorkingCalend
     return WorkingCalendar(tz=tz, weekdays=weekdays, closed_days=frozenset(closed), open_days=frozenset(opened))
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_calendars(session: Session, transaction) -> None:
+    # Overrides may change in another process: a calendar lives at most one transaction.
+    if transaction.parent is None:
+        session.info.pop(_MEMO, None)
+
+
 def add_override(day: date, working: bool, reason: str, unit_id: int | None = None,
                  created_by_id: int | None = None) -> CalendarOverride:
     """Declare ``day`` a day off (or a working day) for everyone or for one unit."""
@@ -51,5 +72,6 @@ def add_override(day: date, working: bool, reason: str, unit_id: int | None = No
         override = CalendarOverride(day=day, unit_id=unit_id)
         db.session.add(override)
     override.working, override.reason, override.created_by_id = working, reason, created_by_id
+    db.session.info.pop(_MEMO, None)
     db.session.flush()
     return override

@@ -7,7 +7,7 @@ field always gets the same plain-language error naming the field and what to fix
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, field_validator
 
 from workflow.domain.errors import InvalidInput
 from workflow.domain.states import ArchiveReason, Channel
@@ -116,11 +116,27 @@ class Redispose(ActionInput):
     unit: Code
 
 
+# The national hub: a transfer to it is delivered by the SP4N-LAPOR! connector (workflow/connectors/lapor.py).
+LAPOR_HUB = "SP4N-LAPOR!"
+_HUB_NAMES = frozenset({"sp4nlapor", "lapor"})
+
+
+def is_lapor_hub(target: str | None) -> bool:
+    """Return whether ``target`` names the SP4N-LAPOR! hub, however it is spelt ("sp4n lapor", "LAPOR!")."""
+    return target is not None and "".join(ch for ch in target.lower() if ch.isalnum()) in _HUB_NAMES
+
+
 class TransferOut(ActionInput):
-    """Transfer a complaint to an agency outside the regency."""
+    """Transfer a complaint to an agency outside the regency; target "SP4N-LAPOR!" sends it to the hub."""
 
     target: Line
     external_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _one_spelling_for_the_hub(cls, target: str) -> str:
+        # Stored one way, so the connector and the statistics recognise every transfer to the hub.
+        return LAPOR_HUB if is_lapor_hub(target) else target
 
 
 class Escalate(ActionInput):

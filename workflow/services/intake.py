@@ -21,7 +21,7 @@ from workflow.domain.errors import IdempotencyConflict, InvalidInput
 from workflow.domain.rules import Actor
 from workflow.domain.states import STAFF_ROLES, Channel, ClockKind, Role, State
 from workflow.models import Clock, Complaint, ComplaintEvent, IdempotencyRecord
-from workflow.services import hooks, sla
+from workflow.services import hooks, routing, sla
 from workflow.services.calendars import calendar_for
 from workflow.services.inputs import NewComplaint
 from workflow.services.sop import active_sop
@@ -44,18 +44,21 @@ class Filed:
 
 
 def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
-                   idempotency_key: str | None = None) -> Filed:
+                   idempotency_key: str | None = None, integration: str | None = None) -> Filed:
     """File ``new`` for ``actor`` (None for a citizen on the public form) and start its clock.
 
     With an ``idempotency_key`` a retry returns the first complaint instead of filing a second.
+    ``integration`` names a trusted integration that files for a citizen without a staff account
+    (``open311:<client>``, a connector): like staff it may set the channel, ``received_at`` and
+    ``external_ref``; it acts as the system, and the filing event records its name.
     """
-    actor = actor or Actor(role=Role.reporter, name="public")
-    received_at = _received_at(new, actor, now)
+    actor = actor or (Actor.system() if integration else Actor(role=Role.reporter, name="public"))
+    received_at = _received_at(new, actor, now, trusted=integration is not None)
     version, sop = active_sop()
     if sop.category(new.category) is None:
         raise InvalidInput("Kategori tidak dikenal. / Unknown category.",
                            {"category": f"'{new.category}' tidak ada; lihat GET /api/v1/sop"})
-    scope = f"user:{actor.user_id}" if actor.user_id else "public"
+    scope = f"user:{actor.user_id}" if actor.user_id else (f"integration:{integration}" if integration else "public")
     record = None
     if idempotency_key:
         _check_key(idempotency_key)
@@ -92,7 +95,7 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
         complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value,
         action="file", from_state=None, to_state=State.received.value,
         details={"channel": new.channel.value, "received_at": received_at.isoformat(),
-                 "sop_version": version.version},
+                 "sop_version": version.version, **({"integration": integration} if integration else {})},
     )
     db.session.add(filed_event)
     db.session.add(ComplaintEvent(
@@ -104,6 +107,8 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
         record.complaint_id = complaint.id
     hooks.changed(complaint, filed_event)
     db.session.flush()
+    # Where the SOP allows it, a routing rule it marks certain dispositions the complaint at once.
+    routing.dispose_if_certain(complaint, now)
     return Filed(complaint, pin)
 
 
@@ -112,8 +117,8 @@ def pin_hash(tracking_code: str, pin: str) -> str:
     return hmac.new(_secret(), f"{tracking_code}:{pin}".encode(), hashlib.sha256).hexdigest()
 
 
-def _received_at(new: NewComplaint, actor: Actor, now: datetime) -> datetime:
-    staff = actor.role in STAFF_ROLES
+def _received_at(new: NewComplaint, actor: Actor, now: datetime, trusted: bool = False) -> datetime:
+    staff = trusted or actor.role in STAFF_ROLES
     if not staff and (new.channel is not Channel.web or new.received_at or new.external_ref):
         raise InvalidInput("Hanya petugas yang dapat mengisi kanal dan waktu terima. / Only staff may set "
                            "the channel and time of receipt.",

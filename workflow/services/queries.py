@@ -140,7 +140,7 @@ def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> di
     if unknown:
         raise InvalidInput("Status tidak dikenal. / Unknown state.",
                            {"state": f"{', '.join(unknown)}; pilih / choose: {', '.join(s.value for s in State)}"})
-    query = _scoped(select(Complaint), actor)
+    query = scoped(select(Complaint), actor)
     if filters.states:
         query = query.where(Complaint.state.in_(filters.states))
     if filters.unit:
@@ -207,7 +207,8 @@ def local(moment: datetime | None, tz: ZoneInfo) -> str | None:
     return moment.astimezone(tz).isoformat() if moment else None
 
 
-def _scoped(query, actor: Actor):
+def scoped(query, actor: Actor):
+    """Narrow a complaint query to what ``actor`` may see: the reach of ``rules.can_see``, in SQL."""
     if actor.role in REGENCY_ROLES:
         return query
     if actor.role in UNIT_SCOPED_ROLES:

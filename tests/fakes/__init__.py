@@ -1,0 +1,1 @@
+"""Fakes of outside systems the tests start on local ports (never mocks of our own code)."""
