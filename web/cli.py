@@ -7,11 +7,12 @@ from collections import Counter
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sop import SopInvalid, load_sop, sop_path
 from web.clock import now, parse_moment
 from web.transaction import unit_of_work
-from workflow.domain.errors import DomainError
+from workflow.domain.errors import DomainError, VersionConflict
 from workflow.domain.states import STAFF_ROLES
 from workflow.services import people
 from workflow.services.sla import sweep
@@ -130,13 +131,19 @@ def sla_sweep(at: str | None, every: int | None, batch: int) -> None:
 
 
 def sweep_until_done(moment, batch: int):
-    """Sweep in batches until no clock is due at ``moment``; return the summed report."""
+    """Sweep in batches, each committed on its own, until no clock is due at ``moment``; sum the reports."""
     total = Counter()
-    for _ in range(10_000):  # a bound, so a clock that keeps conflicting cannot spin forever
-        with unit_of_work():
-            report = sweep(moment, batch)
+    for _ in range(10_000):  # a bound, so a batch that keeps conflicting cannot spin forever
+        try:
+            with unit_of_work():
+                report = sweep(moment, batch)
+        except (VersionConflict, IntegrityError, OperationalError) as error:
+            if isinstance(error, OperationalError) and "locked" not in str(error.orig):
+                raise
+            total["retried"] += 1  # someone changed a complaint or another sweep got there first
+            continue
         total.update(report)
-        if report["clocks"] - report["skipped"] == 0 or report["clocks"] < batch:
+        if report["clocks"] < batch:
             break
     return total
 

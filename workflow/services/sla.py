@@ -10,16 +10,16 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.exc import StaleDataError
 
 from sop import Sop
 from workflow.db import db
 from workflow.domain import sla
 from workflow.domain.calendar import WorkingCalendar
-from workflow.domain.errors import DomainError
+from workflow.domain.errors import DomainError, VersionConflict
 from workflow.domain.rules import Actor
-from workflow.domain.states import ClockKind, ClockStatus, Role
+from workflow.domain.states import Action, ClockKind, ClockStatus, Role
 from workflow.models import Clock, Complaint, ComplaintEvent, SlaMark
 from workflow.services import hooks, inputs
 from workflow.services.calendars import calendar_for
@@ -46,76 +46,108 @@ def schedule(clock: Clock, complaint: Complaint, sop: Sop, calendar: WorkingCale
 
 
 def sweep(now: datetime, limit: int = 500) -> Counter:
-    """Act on up to ``limit`` clocks whose next threshold has come; return what was done.
+    """Act on up to ``limit`` clocks whose next threshold has come, as one batch; return what was done.
 
-    Flushes only; the job's edge commits. A clock a person changed meanwhile is skipped and
-    retried on the next pass.
+    Set-based: one query claims the due clocks with their complaints, one reads their recorded
+    thresholds, one flush writes every mark, audit event, escalation and next check of the batch.
+    Flushes only; the job's edge commits. If a person changed a complaint meanwhile, the flush
+    raises :class:`VersionConflict` and the edge retries the batch.
     """
     report: Counter = Counter()
-    query = (select(Clock).where(Clock.status == ClockStatus.running.value, Clock.next_check_at <= now)
+    query = (select(Clock).join(Clock.complaint)
+             .where(Clock.status == ClockStatus.running.value, Clock.next_check_at <= now)
              .order_by(Clock.next_check_at, Clock.id).limit(limit)
-             .options(joinedload(Clock.complaint).joinedload(Complaint.unit)))
+             .options(contains_eager(Clock.complaint).selectinload(Complaint.unit)))
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Clock)
+        # Two sweeps share the work; a complaint a person is changing right now waits for the next pass.
+        query = query.with_for_update(skip_locked=True, of=[Clock, Complaint])
+    due = db.session.scalars(query).unique().all()
+    if not due:
+        return report
+    fired: dict[int, set[str]] = {clock.id: set() for clock in due}
+    cycles = {clock.id: clock.started_at for clock in due}
+    for clock_id, threshold, cycle in db.session.execute(
+            select(SlaMark.clock_id, SlaMark.threshold, SlaMark.cycle).where(SlaMark.clock_id.in_(fired))):
+        if cycle == cycles[clock_id]:
+            fired[clock_id].add(threshold)
     calendars: dict = {}
-    for clock in db.session.scalars(query).unique().all():
+    expiring, events = [], []
+    for clock in due:
         report["clocks"] += 1
+        complaint = clock.complaint
+        sop = sop_of(complaint.sop_version)
+        key = (complaint.sop_version_id, complaint.unit_id)
+        calendar = calendars.get(key) or calendars.setdefault(key, calendar_for(sop, complaint.unit, now))
+        pending = []
+        for threshold in _thresholds(clock, complaint, sop, calendar):
+            if threshold.name in fired[clock.id]:
+                continue
+            if threshold.at > now:
+                pending.append(threshold.at)
+            elif threshold.name == sla.EXPIRE:
+                expiring.append(clock)
+            else:
+                db.session.add(SlaMark(clock_id=clock.id, threshold=threshold.name, cycle=clock.started_at,
+                                       fired_at=now))
+                fired[clock.id].add(threshold.name)
+                events += _fire(threshold.name, clock, complaint, now)
+                report[threshold.name] += 1
+        clock.next_check_at = min(pending, default=None)
+    db.session.add_all(event for _, event in events)
+    _flush()
+    for complaint, event in events:
+        hooks.changed(complaint, event)
+    for clock in expiring:
         try:
             with db.session.begin_nested():
-                _check(clock, now, report, calendars)
-        except (DomainError, IntegrityError):
+                _expire(clock, clock.complaint, now)
+            report[f"{clock.kind}_expired"] += 1
+        except DomainError:  # a person moved the complaint on first; its clock is no longer due
             report["skipped"] += 1
-    db.session.flush()
+    _flush()
     return report
 
 
-def _check(clock: Clock, now: datetime, report: Counter, calendars: dict) -> None:
-    complaint = clock.complaint
-    sop = sop_of(complaint.sop_version)
-    key = (complaint.sop_version_id, complaint.unit_id)
-    if key not in calendars:
-        calendars[key] = calendar_for(sop, complaint.unit, now)
-    calendar = calendars[key]
-    fired = _fired(clock)
-    for threshold in _thresholds(clock, complaint, sop, calendar):
-        if threshold.at > now or threshold.name in fired:
-            continue
-        if threshold.name == sla.EXPIRE:
-            _expire(clock, complaint, now)
-            report[f"{clock.kind}_expired"] += 1
-            return  # the action stopped the clock
-        db.session.add(SlaMark(clock_id=clock.id, threshold=threshold.name, cycle=clock.started_at, fired_at=now))
-        db.session.flush()  # the unique key refuses a threshold another sweep recorded first
-        _fire(threshold.name, clock, complaint, now)
-        report[threshold.name] += 1
-    schedule(clock, complaint, sop, calendar)
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise VersionConflict("Pengaduan diubah selama penyapuan; diulang pada putaran berikutnya. / A complaint "
+                              "changed during the sweep; the batch is retried.") from None
 
 
-def _fire(name: str, clock: Clock, complaint: Complaint, now: datetime) -> None:
-    from workflow.services.actions import escalate
-
+def _fire(name: str, clock: Clock, complaint: Complaint, now: datetime) -> list[tuple[Complaint, ComplaintEvent]]:
     details = {"clock": clock.kind, "due_at": clock.due_at.isoformat(),
                "limit_working_days": clock.limit_working_days}
     if name == sla.WARNING:
-        _event(complaint, now, "sla_warning", details, internal=True)
-    elif name == sla.REMINDER:
-        _event(complaint, now, "info_reminder", details, internal=False,
-               comment="Mohon lengkapi informasi yang diminta sebelum batas waktu, atau pengaduan akan diarsipkan. "
-                       "/ Please supply the requested information before the deadline, or the complaint will "
-                       "be archived.")
-    elif name == sla.BREACH:
+        return [_event(complaint, now, "sla_warning", details, internal=True)]
+    if name == sla.REMINDER:
+        return [_event(complaint, now, "info_reminder", details, internal=False,
+                       comment="Mohon lengkapi informasi yang diminta sebelum batas waktu, atau pengaduan akan "
+                               "diarsipkan. / Please supply the requested information before the deadline, or the "
+                               "complaint will be archived.")]
+    if name == sla.BREACH:
         clock.breached_at = clock.due_at
-        _event(complaint, now, "sla_breach", details, internal=True)
-        if complaint.escalation_level < 1:
-            escalate(complaint.id, Actor.system(), now, inputs.Escalate(
-                comment=f"Batas waktu {clock.kind} terlewati. / The {clock.kind} deadline was missed.", level=1))
-    elif name == sla.LEVEL2:
-        _event(complaint, now, "sla_level2", details, internal=True)
-        if complaint.escalation_level < 2:
-            escalate(complaint.id, Actor.system(), now, inputs.Escalate(
-                comment=f"Dua kali batas waktu {clock.kind} atau terlalu lama terbuka. / Twice the {clock.kind} "
-                        "limit, or open too long.", level=2))
-            _event(complaint, now, "ombudsman_notice", {}, internal=False, comment=OMBUDSMAN_NOTICE)
+        return [_event(complaint, now, "sla_breach", details, internal=True),
+                *_raise_level(complaint, 1, now, f"Batas waktu {clock.kind} terlewati. / The {clock.kind} "
+                                                 "deadline was missed.")]
+    events = [_event(complaint, now, "sla_level2", details, internal=True)]
+    raised = _raise_level(complaint, 2, now, f"Dua kali batas waktu {clock.kind} atau terlalu lama terbuka. / "
+                                             f"Twice the {clock.kind} limit, or open too long.")
+    if raised:
+        events += [*raised, _event(complaint, now, "ombudsman_notice", {}, internal=False, comment=OMBUDSMAN_NOTICE)]
+    return events
+
+
+def _raise_level(complaint: Complaint, level: int, now: datetime, reason: str) -> list:
+    # The same audit record as a hand escalation (actions.escalate), written by the system.
+    if complaint.escalation_level >= level:
+        return []
+    complaint.escalation_level = level
+    return [(complaint, ComplaintEvent(
+        complaint_id=complaint.id, at=now, actor_id=None, actor_role=Role.system.value,
+        action=Action.escalate.value, from_state=complaint.state, to_state=complaint.state, comment=reason,
+        internal=True, details={"level": level}))]
 
 
 def _expire(clock: Clock, complaint: Complaint, now: datetime) -> None:
@@ -126,11 +158,9 @@ def _expire(clock: Clock, complaint: Complaint, now: datetime) -> None:
 
 
 def _event(complaint: Complaint, now: datetime, action: str, details: dict, internal: bool,
-           comment: str | None = None) -> None:
-    event = ComplaintEvent(complaint_id=complaint.id, at=now, actor_id=None, actor_role=Role.system.value,
-                           action=action, comment=comment, internal=internal, details=details)
-    db.session.add(event)
-    hooks.changed(complaint, event)
+           comment: str | None = None) -> tuple[Complaint, ComplaintEvent]:
+    return complaint, ComplaintEvent(complaint_id=complaint.id, at=now, actor_id=None, actor_role=Role.system.value,
+                                     action=action, comment=comment, internal=internal, details=details)
 
 
 def _thresholds(clock: Clock, complaint: Complaint, sop: Sop, calendar: WorkingCalendar) -> list[sla.Threshold]:
