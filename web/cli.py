@@ -5,13 +5,14 @@ import threading
 from collections import Counter
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sop import SopInvalid, load_sop, sop_path
 from web.clock import now, parse_moment
 from web.transaction import unit_of_work
+from workflow.connectors import lapor
 from workflow.domain.errors import DomainError, VersionConflict
 from workflow.domain.states import STAFF_ROLES
 from workflow.services import people
@@ -127,7 +128,9 @@ def sla_sweep(at: str | None, every: int | None, batch: int) -> None:
         click.echo("sweep " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
         if not every:
             return
-        stop.wait(every)
+        _pull_lapor()
+        if stop.wait(every):
+            return
 
 
 def sweep_until_done(moment, batch: int):
@@ -147,3 +150,16 @@ def sweep_until_done(moment, batch: int):
             break
     return total
 
+
+
+def _pull_lapor() -> None:
+    # On the sweep's schedule the SP4N-LAPOR! hub is asked for new complaints too, when it is configured.
+    hub = lapor.hub_from_config(current_app.config)
+    if hub is None:
+        return
+    try:
+        with unit_of_work():
+            report = lapor.pull(hub, now(), None)
+        click.echo(f"lapor pull: {len(report.imported)} imported, {len(report.refused)} refused")
+    except lapor.HubUnavailable as error:
+        click.echo(f"lapor pull: hub unavailable ({error})", err=True)

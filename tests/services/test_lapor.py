@@ -382,3 +382,17 @@ def test_the_pull_command_fails_loudly_when_the_hub_is_off_or_down_or_a_report_i
     assert refused.exit_code == 1 and "refused LPR-BAD" in refused.output
     assert down.exit_code == 1 and "unavailable, nothing imported" in down.output
     assert off.exit_code == 1 and "LAPOR_BASE_URL is not set" in off.output
+
+
+def test_the_scheduled_sweep_also_pulls_from_the_hub(app, hub):
+    from web import cli
+
+    hub.inbox.append(hub_report())
+    cli.stop.set()  # one round of the repeating command, then stop
+    try:
+        result = app.test_cli_runner().invoke(args=["sla", "sweep", "--every", "60"])
+    finally:
+        cli.stop.clear()
+    assert result.exit_code == 0, result.output
+    assert "lapor pull: 1 imported" in result.output
+    assert db.session.scalar(select(Complaint.channel).filter_by(external_ref="LPR-1001")) == "lapor"
