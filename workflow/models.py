@@ -305,6 +305,8 @@ class ComplaintEvent(db.Model):
     __table_args__ = (
         CheckConstraint(_in("actor_role", values(Role)), name="actor_role"),
         Index("ix_complaint_events_complaint_id_id", "complaint_id", "id"),
+        # The hash chain of each complaint has one link per position: two writers cannot fork it.
+        Index("uq_complaint_events_complaint_id_seq", "complaint_id", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -318,6 +320,10 @@ class ComplaintEvent(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Tamper evidence: the event's position in its complaint's chain and the sha256 over its content
+    # and the previous event's hash (set on flush by workflow.services.audit).
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
