@@ -32,9 +32,11 @@ def register(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     for group in (sop_cli, users_cli, demo_cli, sla_cli, audit_cli):
         app.cli.add_command(group)
+    from web.backup import backup_cli
     from web.open311.cli import open311_cli
 
     app.cli.add_command(open311_cli)
+    app.cli.add_command(backup_cli)
     from web.connectors_cli import lapor_cli, outbox_cli
 
     for group in (lapor_cli, outbox_cli):
