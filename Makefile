@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run db test lint clean
+.PHONY: install run db test lint clean chromium translations screenshots
 
 install: $(VENV)/.installed
 
@@ -20,17 +20,49 @@ db: install
 	$(BIN)/flask sop load klungkung
 	$(BIN)/flask demo seed
 
-# The SLA sweep runs every minute beside the server and stops with it.
+# The SLA sweep runs every minute and the outbox worker (notices, e-mail, SMS, hub) every 30 seconds
+# beside the server; both stop with it.
 run: db
-	$(BIN)/flask sla sweep --every 60 & sweeper=$$!; trap 'kill $$sweeper' EXIT INT TERM; \
+	$(BIN)/flask sla sweep --every 60 & sweeper=$$!; \
+	$(BIN)/flask outbox deliver --every 30 & deliverer=$$!; \
+	trap 'kill $$sweeper $$deliverer' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
 
 # SQLite by default; set TEST_DATABASE_URL=postgresql://… to run the same suite on PostgreSQL.
-test: lint
+test: lint chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium; as root, install it when missing (never `playwright install`).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing (not root, not installed): the browser tests will be skipped; apt-get install chromium"; fi; \
+	fi
+
+# Catalogs: one domain per part of the app, so people never edit the same .po file at once.
+# Source text is Bahasa Indonesia; translations/en/LC_MESSAGES/<domain>.po holds the English.
+DOMAIN_SOURCES_messages := web/staff web/templates/staff web/templates/base.html web/i18n.py web/exports.py
+DOMAIN_SOURCES_public := web/public web/templates/public
+DOMAIN_SOURCES_reports := web/reports web/templates/reports
+translations: install
+	@for domain in messages public reports; do \
+	  case $$domain in messages) sources="$(DOMAIN_SOURCES_messages)";; public) sources="$(DOMAIN_SOURCES_public)";; \
+	    reports) sources="$(DOMAIN_SOURCES_reports)";; esac; \
+	  existing=""; for path in $$sources; do [ -e "$$path" ] && existing="$$existing $$path"; done; \
+	  [ -n "$$existing" ] || continue; \
+	  $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o translations/$$domain.pot $$existing; \
+	  if [ -f translations/en/LC_MESSAGES/$$domain.po ]; then \
+	    $(BIN)/pybabel -q update -i translations/$$domain.pot -d translations -D $$domain -l en --no-fuzzy-matching --ignore-obsolete; \
+	  else $(BIN)/pybabel -q init -i translations/$$domain.pot -d translations -D $$domain -l en; fi; \
+	  $(BIN)/pybabel -q compile -d translations -D $$domain -l en; \
+	done
+
+# Desktop (1280×800) and phone (360×740) screenshots of each main staff page, on a seeded demo database.
+screenshots: install chromium
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

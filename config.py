@@ -26,6 +26,12 @@ class Config:
     TRACKING_RATE_LIMIT = "20 per minute"
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
+    # Citizen portal (/adukan): filings per client address (Flask-Limiter syntax; mobile carriers put many
+    # people behind one address, so keep it generous), and how long a person must at least take to fill
+    # the form (a bot is faster) and may at most leave it open.
+    PUBLIC_FILING_RATE_LIMIT = "5 per minute;30 per hour"
+    PUBLIC_FORM_MIN_SECONDS = 5
+    PUBLIC_FORM_MAX_AGE_HOURS = 24
     # Open311 GeoReport v2 (/open311/v2): what discovery tells clients, and the cap on GET requests.
     OPEN311_ENDPOINT_TYPE = "production"
     OPEN311_MAX_REQUESTS = 1000
@@ -35,6 +41,18 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = 12
     # Connector-imported complaints whose category matches no SOP category land here for the administrator.
     CONNECTOR_FALLBACK_CATEGORY = "lainnya"
+    # Staff sign-in (web/staff): after this many wrong passwords in a row the account refuses sign-in for
+    # LOGIN_LOCK_MINUTES, doubling with each further lock (at most LOGIN_LOCK_MAX_MINUTES); per address too.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    LOGIN_LOCK_MAX_MINUTES = 24 * 60
+    LOGIN_RATE_LIMIT = "10 per minute"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    # A CSRF token lasts a working day, so a complaint page left open since the morning still submits.
+    WTF_CSRF_TIME_LIMIT = 10 * 3600
+    STAFF_PAGE_SIZE = 25
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
@@ -61,6 +79,27 @@ class Config:
         self.LAPOR_AGENCY_ID = os.environ.get("LAPOR_AGENCY_ID", "")
         # Klungkung Mesadu webhook: the shared HMAC secret; empty refuses every delivery.
         self.MESADU_SECRET = os.environ.get("MESADU_SECRET", "")
+        # Notifications (workflow/notifications): queued with each public step, assignment, warning and
+        # breach. The tracking link in messages to reporters is {PUBLIC_BASE_URL}/lacak/{tracking code}.
+        self.NOTIFICATIONS_ENABLED = _flag(os.environ.get("NOTIFICATIONS_ENABLED", "1"))
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # Which channels a reporter's phone number gets: "sms", "whatsapp", "sms,whatsapp" or "" (none).
+        self.NOTIFY_REPORTER_PHONE_CHANNEL = phone_channels(os.environ.get("NOTIFY_REPORTER_PHONE_CHANNEL", "sms"))
+        # E-mail over SMTP; with MAIL_SERVER empty, messages go to MAIL_SINK_DIR as .eml files (development),
+        # or wait in the outbox when that is empty too.
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+        self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = _flag(os.environ.get("MAIL_USE_TLS", "1"))
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", "Aduflow Kabupaten Klungkung <aduflow@localhost>")
+        self.MAIL_TIMEOUT_SECONDS = float(os.environ.get("MAIL_TIMEOUT_SECONDS", "10"))
+        self.MAIL_SINK_DIR = os.environ.get("MAIL_SINK_DIR", "")
+        # SMS and WhatsApp gateways (POST JSON {to, text}); an empty URL leaves those messages waiting.
+        self.SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+        self.WHATSAPP_GATEWAY_URL = os.environ.get("WHATSAPP_GATEWAY_URL", "")
+        self.GATEWAY_TOKEN = os.environ.get("GATEWAY_TOKEN", "")
+        self.GATEWAY_TIMEOUT_SECONDS = float(os.environ.get("GATEWAY_TIMEOUT_SECONDS", "10"))
 
 
 class DevelopmentConfig(Config):
@@ -68,6 +107,11 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     OPEN311_ENDPOINT_TYPE = "test"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Without an SMTP server, e-mail is written where a person can open it: instance/mail/*.eml.
+        self.MAIL_SINK_DIR = self.MAIL_SINK_DIR or str(BASE_DIR / "instance" / "mail")
 
 
 class TestingConfig(Config):
@@ -83,6 +127,10 @@ class TestingConfig(Config):
         self.SECRET_KEY = "test-secret"
         # Never the repository's instance/ folder; tests that upload give each test its own folder.
         self.ATTACHMENT_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-attachments")
+        # Off by default: other tests count outbox rows; the notification tests switch it on.
+        self.NOTIFICATIONS_ENABLED = False
+        self.MAIL_SERVER, self.SMS_GATEWAY_URL, self.WHATSAPP_GATEWAY_URL = "", "", ""
+        self.MAIL_SINK_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-mail")
 
 
 class ProductionConfig(Config):
@@ -90,6 +138,8 @@ class ProductionConfig(Config):
 
     def __init__(self) -> None:
         super().__init__()
+        # Staff sessions travel only over HTTPS (SESSION_COOKIE_SECURE=0 only behind a plain-HTTP test proxy).
+        self.SESSION_COOKIE_SECURE = _flag(os.environ.get("SESSION_COOKIE_SECURE", "1"))
         if self.SECRET_KEY == DEV_SECRET:
             raise RuntimeError("SECRET_KEY must be set in production (it keys the reporters' PIN hashes).")
 
@@ -103,6 +153,23 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+PHONE_CHANNELS = ("sms", "whatsapp")
+
+
+def phone_channels(value: str) -> str:
+    """Return ``value`` as a clean comma-separated list of phone channels, or refuse an unknown one."""
+    chosen = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in PHONE_CHANNELS]
+    if unknown:
+        raise RuntimeError(f"NOTIFY_REPORTER_PHONE_CHANNEL: unknown channel {', '.join(unknown)!r}; "
+                           f"use sms, whatsapp, both (sms,whatsapp) or nothing")
+    return ",".join(dict.fromkeys(chosen))
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load(name: str | None = None) -> Config:

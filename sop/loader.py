@@ -17,7 +17,11 @@ FILES = {
     "categories.toml": ("categories",),
     "calendar.toml": ("national", "regional_days"),
     "routing.toml": ("routing",),
+    "programmes.toml": ("programmes",),
+    "self_assessment.toml": ("self_assessment",),
 }
+# Files an SOP may leave out; their keys then stay empty (an SOP without an action plan of its own).
+OPTIONAL_FILES = frozenset({"programmes.toml", "self_assessment.toml"})
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ def load_sop(folder: Path | str) -> Sop:
         try:
             content = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            errors.append(SopError(str(path), "-", "file is missing"))
+            if name not in OPTIONAL_FILES:
+                errors.append(SopError(str(path), "-", "file is missing"))
             continue
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             errors.append(SopError(str(path), "-", f"not valid TOML: {exc}"))
@@ -130,6 +135,49 @@ def cross_check(sop: Sop, origin: dict[str, str]) -> list[SopError]:
         if days.index(day) != i:
             err("regional_days", f"regional_days[{i}].date", f"duplicate day {day.isoformat()}")
     errors += routing_problems(sop, seen, category_codes, origin)
+    errors += plan_problems(sop, seen, origin)
+    return errors
+
+
+def plan_problems(sop: Sop, unit_codes: set[str], origin: dict[str, str]) -> list[SopError]:
+    """Return the problems of programmes.toml and self_assessment.toml: codes out of place, unknown units."""
+    errors: list[SopError] = []
+    file = origin.get("programmes", "programmes")
+    plan = sop.programmes
+    codes: set[str] = set()
+
+    def check_code(key: str, code: str, parent: str | None) -> None:
+        if code in codes:
+            errors.append(SopError(file, key, f"duplicate code {code!r}"))
+        codes.add(code)
+        if parent is not None and not code.startswith(parent + "."):
+            errors.append(SopError(file, key, f"code {code!r} must start with its parent's code {parent!r}"))
+
+    for i, group in enumerate(plan.groups):
+        check_code(f"programmes.groups[{i}].code", group.code, None)
+        for j, programme in enumerate(group.programmes):
+            key = f"programmes.groups[{i}].programmes[{j}]"
+            check_code(f"{key}.code", programme.code, group.code)
+            for k, activity in enumerate(programme.activities):
+                akey = f"{key}.activities[{k}]"
+                check_code(f"{akey}.code", activity.code, programme.code)
+                for year in activity.years:
+                    if year not in plan.years:
+                        errors.append(SopError(file, f"{akey}.years", f"{year} is not a year of the plan "
+                                                                      f"{list(plan.years)}"))
+                for unit in activity.units:
+                    if unit not in unit_codes:
+                        errors.append(SopError(file, f"{akey}.units", f"unknown unit {unit!r}"))
+    file = origin.get("self_assessment", "self_assessment")
+    aspects = sop.self_assessment.aspects
+    numbers = [s.number for a in aspects for s in a.statements]
+    if numbers and numbers != list(range(1, len(numbers) + 1)):
+        errors.append(SopError(file, "self_assessment.aspects",
+                               f"statements must be numbered 1..{len(numbers)} in order (found {numbers})"))
+    names = [a.code for a in aspects]
+    for i, code in enumerate(names):
+        if names.index(code) != i:
+            errors.append(SopError(file, f"self_assessment.aspects[{i}].code", f"duplicate aspect {code!r}"))
     return errors
 
 

@@ -209,6 +209,97 @@ class Routing(Strict):
     jurisdictions: tuple[Jurisdiction, ...] = ()
 
 
+Year = Annotated[int, Field(ge=2000, le=2100)]
+ActivityCode = Annotated[str, StringConstraints(pattern=r"^\d{1,2}(\.\d{1,2}){0,2}$")]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+MEASURES = ("active_handlers", "trained_handlers", "data_into_policy", "received_growth")
+
+
+class Activity(Strict):
+    """An activity of the action plan (Perbup 4/2022 Table 3.2), its years and its responsible units."""
+
+    code: ActivityCode
+    name: LongText
+    years: Annotated[tuple[Year, ...], Field(min_length=1)]
+    units: Annotated[tuple[Code, ...], Field(min_length=1)]
+    responsible: Text
+    # Bimtek activities: attending one counts a handler as trained (Table 3.3, group 2).
+    training: bool = False
+
+
+class Programme(Strict):
+    """A programme of the action plan and its activities."""
+
+    code: ActivityCode
+    name: LongText
+    name_en: LongText
+    activities: Annotated[tuple[Activity, ...], Field(min_length=1)]
+
+
+class ProgrammeGroup(Strict):
+    """A programme group (kelompok program) of the action plan."""
+
+    code: ActivityCode
+    name: Text
+    name_en: Text
+    programmes: Annotated[tuple[Programme, ...], Field(min_length=1)]
+
+
+class SuccessIndicator(Strict):
+    """A success indicator of a programme group (Table 3.3), with the figure the engine computes for it, if any."""
+
+    group: Annotated[int, Field(ge=1, le=20)]
+    group_name: Text
+    text: LongText
+    measure: Literal[MEASURES] | None = None  # type: ignore[valid-type]
+
+
+class Programmes(Strict):
+    """The action plan's programmes (programmes.toml); empty for SOPs without one."""
+
+    plan: Text | None = None
+    years: tuple[Year, ...] = ()
+    groups: tuple[ProgrammeGroup, ...] = ()
+    success_indicators: tuple[SuccessIndicator, ...] = ()
+
+    def activities(self) -> list[tuple[ProgrammeGroup, Programme, Activity]]:
+        """Return every activity with its group and programme, in the table's order."""
+        return [(g, p, a) for g in self.groups for p in g.programmes for a in p.activities]
+
+    def activity(self, code: str) -> Activity | None:
+        """Return the activity with ``code``, or None."""
+        return next((a for _, _, a in self.activities() if a.code == code), None)
+
+
+class Statement(Strict):
+    """One statement of the self-assessment matrix (Table 2.2)."""
+
+    number: Annotated[int, Field(ge=1, le=200)]
+    text: LongText
+    text_en: LongText
+
+
+class Aspect(Strict):
+    """An aspect of the self-assessment and its statements; its score is the mean of theirs."""
+
+    code: Slug
+    name: Text
+    name_en: Text
+    statements: Annotated[tuple[Statement, ...], Field(min_length=1)]
+
+
+class SelfAssessment(Strict):
+    """The self-assessment matrix (self_assessment.toml); empty for SOPs without one."""
+
+    scale_min: Literal[1] = 1
+    scale_max: Literal[4] = 4
+    aspects: tuple[Aspect, ...] = ()
+
+    def statements(self) -> list[tuple[Aspect, Statement]]:
+        """Return every statement with its aspect, in number order."""
+        return sorted(((a, s) for a in self.aspects for s in a.statements), key=lambda pair: pair[1].number)
+
+
 class Sop(Strict):
     """A whole SOP: every file of its folder, validated and cross-checked."""
 
@@ -224,6 +315,9 @@ class Sop(Strict):
     regional_days: tuple[RegionalDay, ...] = ()
     # Empty for versions stored before routing.toml existed.
     routing: Routing = Routing()
+    # Empty for versions stored before programmes.toml and self_assessment.toml existed.
+    programmes: Programmes = Programmes()
+    self_assessment: SelfAssessment = SelfAssessment()
 
     @property
     def code(self) -> str:

@@ -45,7 +45,7 @@ def database_url(tmp_path_factory) -> str:
     url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.db'}"
     app = make_app(url)
     with app.app_context():
-        upgrade(revision="heads")  # several branches may be in flight; the lead merges them
+        upgrade()
         db.engine.dispose()
     return url
 

@@ -5,6 +5,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
 
 import config as settings
 from workflow.db import db
@@ -14,6 +15,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 # Keyed by the client address (behind a reverse proxy, wrap the app in werkzeug's ProxyFix).
 limiter = Limiter(key_func=get_remote_address)
+# Every HTML form carries a CSRF token; the API, Open311 and webhooks authenticate by token, key or signature.
+csrf = CSRFProtect()
 # One budget per address for every tracking look-up (/api/v1/track/*): guessing PINs across codes and
 # endpoints costs the same. Read at request time, so TRACKING_RATE_LIMIT can change without a restart.
 tracking_rate = limiter.shared_limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], scope="tracking")
@@ -33,27 +36,46 @@ def create_app(config: str | dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(settings.BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     limiter.init_app(app)
+    csrf.init_app(app)
+    from web import i18n
+
+    i18n.init_app(app)
 
     from web import cli, errors
     from web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
     from web.open311 import bp as open311_bp
 
     app.register_blueprint(open311_bp)
+    csrf.exempt(open311_bp)
     import workflow.connectors  # noqa: F401  (registers the SP4N-LAPOR! listener and outbox senders)
     from web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+    from web.staff import bp as staff_bp
+
+    app.register_blueprint(staff_bp)
+    from web.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    from web.reports import bp as reports_bp
+    from workflow.services import indicators  # noqa: F401  (keeps the indicator roll-ups in step with commits)
+
+    app.register_blueprint(reports_bp)
     errors.register(app)
     cli.register(app)
     return app
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    # The session names the user and a stamp of their password: changing it signs out every other session.
+    user_id = session_id.partition(".")[0]
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active and user.get_id() == session_id else None
 
 
 def _ensure_sqlite_folder(url: str) -> None:

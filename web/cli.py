@@ -41,6 +41,9 @@ def register(app: Flask) -> None:
 
     for group in (lapor_cli, outbox_cli):
         app.cli.add_command(group)
+    from web.reports.cli import report_cli
+
+    app.cli.add_command(report_cli)
 
 
 def _fail(error: Exception) -> None:

@@ -4,6 +4,7 @@ Database constraints back the workflow rules, so a bug in a service cannot store
 complaint (a closed complaint without ``closed_at``, an archived one without a reason …).
 """
 
+import hashlib
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -85,8 +86,25 @@ class User(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sign-in back-off (workflow/services/people.py): wrong passwords in a row, and until when sign-in is refused.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
+
+    # Flask-Login's user protocol. The id carries a stamp of the password hash, so a password
+    # change (or reset) ends every other signed-in session of this user.
+    is_authenticated, is_anonymous = True, False
+
+    @property
+    def is_active(self) -> bool:
+        """Return whether the account may sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Return the session id: the user id and a stamp of the current password."""
+        return f"{self.id}.{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"
 
     def __repr__(self) -> str:
         return _repr(self, "id", "username", "role")
@@ -305,6 +323,8 @@ class ComplaintEvent(db.Model):
     __table_args__ = (
         CheckConstraint(_in("actor_role", values(Role)), name="actor_role"),
         Index("ix_complaint_events_complaint_id_id", "complaint_id", "id"),
+        # Coverage (Table 3.3): did a handler act in a period? One index probe per handler.
+        Index("ix_complaint_events_actor_id_at", "actor_id", "at"),
         # The hash chain of each complaint has one link per position: two writers cannot fork it.
         Index("uq_complaint_events_complaint_id_seq", "complaint_id", "seq", unique=True),
     )
@@ -456,3 +476,418 @@ class Attachment(db.Model):
 
     def __repr__(self) -> str:
         return _repr(self, "id", "complaint_id", "content_type", "size")
+
+
+class Notice(db.Model):
+    """An in-app notice for one staff user (an assignment, a return, a warning, a breach, an escalation).
+
+    Written by the ``inapp`` outbox sender; ``key`` is the outbox message's key, so a delivery
+    repeated after a crash finds the notice it already wrote.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        # A user's notices are read unread first, newest first.
+        Index("ix_notices_user_id_read_at", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint | None] = relationship()
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "user_id", "kind", "read_at")
+
+
+class Rating(db.Model):
+    """A reporter's satisfaction with how their complaint was handled: 1 to 5, with an optional comment.
+
+    Given once per complaint (the unique key makes a second rating impossible, even two at once);
+    ``unit_id`` keeps the unit that handled the complaint when it was rated, for satisfaction per unit.
+    """
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), unique=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    complaint: Mapped[Complaint] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+    def __repr__(self) -> str:
+        return _repr(self, "complaint_id", "score")
+
+
+class AccountEvent(db.Model):
+    """One append-only record of a change to a staff account: created, role or unit changed, deactivated,
+    password changed or reset, locked after failed sign-ins, handed over to a successor.
+    """
+
+    __tablename__ = "account_events"
+    __table_args__ = (Index("ix_account_events_user_id_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who made the change; None when the system did (a lock after failed sign-ins).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "user_id", "action")
+
+
+# --- Indicators, reports, the action plan (workflow/services/indicators.py and friends) ---------------
+
+FAILURE_KINDS = ["procedure", "facilities", "cost", "staff"]
+
+
+class _IndicatorCounts:
+    """The counts one complaint contributes to the indicators (0 or 1 each, sums for bounces and days).
+
+    Shared by the per-complaint fact and the monthly roll-up, so a roll-up row is the plain sum of facts.
+    What each count means is written in docs/indicators.md.
+    """
+
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    open: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    closed_confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_auto: Mapped[int] = mapped_column(Integer, default=0)
+    closed_admin: Mapped[int] = mapped_column(Integer, default=0)
+    transferred: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[int] = mapped_column(Integer, default=0)
+    archived_out_of_scope: Mapped[int] = mapped_column(Integer, default=0)
+    archived_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    archived_unintelligible: Mapped[int] = mapped_column(Integer, default=0)
+    archived_spam: Mapped[int] = mapped_column(Integer, default=0)
+    archived_incomplete: Mapped[int] = mapped_column(Integer, default=0)
+    archived_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    verification_met: Mapped[int] = mapped_column(Integer, default=0)
+    verification_breached: Mapped[int] = mapped_column(Integer, default=0)
+    response_met: Mapped[int] = mapped_column(Integer, default=0)
+    response_breached: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_breached: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_level2: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_level3: Mapped[int] = mapped_column(Integer, default=0)
+    bounced: Mapped[int] = mapped_column(Integer, default=0)
+    bounces: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    reopens: Mapped[int] = mapped_column(Integer, default=0)
+    ever_closed: Mapped[int] = mapped_column(Integer, default=0)
+    resolve_days_count: Mapped[int] = mapped_column(Integer, default=0)
+    resolve_days_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    tagged: Mapped[int] = mapped_column(Integer, default=0)
+    failure_procedure: Mapped[int] = mapped_column(Integer, default=0)
+    failure_facilities: Mapped[int] = mapped_column(Integer, default=0)
+    failure_cost: Mapped[int] = mapped_column(Integer, default=0)
+    failure_staff: Mapped[int] = mapped_column(Integer, default=0)
+    substantiated: Mapped[int] = mapped_column(Integer, default=0)
+    unsubstantiated: Mapped[int] = mapped_column(Integer, default=0)
+    dispositioned: Mapped[int] = mapped_column(Integer, default=0)
+    open_overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorFact(_IndicatorCounts, db.Model):
+    """One complaint as the indicators count it: its month of receipt, its breakdown keys and its counts.
+
+    Rewritten in the same transaction whenever the complaint, one of its clocks, its rating or its
+    finding changes; the roll-ups below change by the difference, so they always equal the sum of facts.
+    """
+
+    __tablename__ = "indicator_facts"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    # YYYYMM of the local day of receipt (the regency's time zone): the period a complaint belongs to.
+    month: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(32))
+    opd: Mapped[str] = mapped_column(String(32))
+    class_code: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    kecamatan: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str] = mapped_column(String(16))
+    disability: Mapped[str] = mapped_column(String(8))
+    marginal_group: Mapped[str] = mapped_column(String(64))
+    # Working days from receipt to the follow-up that closed it; None while the complaint is not resolved.
+    resolve_days: Mapped[int | None] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return _repr(self, "complaint_id", "month", "unit")
+
+
+class IndicatorRollup(_IndicatorCounts, db.Model):
+    """The facts of one month summed per breakdown key (dimension ``all`` has the single key '')."""
+
+    __tablename__ = "indicator_rollups"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+    def __repr__(self) -> str:
+        return _repr(self, "month", "dimension", "key", "received")
+
+
+class IndicatorDuration(db.Model):
+    """How many resolved complaints of one month and breakdown key took ``working_days`` (medians, p90)."""
+
+    __tablename__ = "indicator_durations"
+    __table_args__ = (CheckConstraint("working_days >= 0", name="working_days"),)
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    working_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return _repr(self, "month", "dimension", "key", "working_days", "n")
+
+
+class ComplaintFinding(db.Model):
+    """What failed, as the unit tagged it with its follow-up (Perbup 4/2022 §2.1.5), and whether the
+    complaint was substantiated; the latest follow-up's tags win, each one stays in its audit event."""
+
+    __tablename__ = "complaint_findings"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    procedure: Mapped[bool] = mapped_column(Boolean, default=False)
+    facilities: Mapped[bool] = mapped_column(Boolean, default=False)
+    cost: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    substantiated: Mapped[bool | None] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __repr__(self) -> str:
+        return _repr(self, "complaint_id", "substantiated")
+
+
+COMMITMENT_STATUSES = ["planned", "in_progress", "done", "dropped"]
+
+
+class ImprovementCommitment(db.Model):
+    """A service-improvement commitment (janji perbaikan layanan) of an OPD, tracked to completion."""
+
+    __tablename__ = "improvement_commitments"
+    __table_args__ = (
+        CheckConstraint(_in("status", COMMITMENT_STATUSES), name="status"),
+        CheckConstraint("failure_kind IS NULL OR " + _in("failure_kind", FAILURE_KINDS), name="failure_kind"),
+        CheckConstraint("(status = 'done') = (done_on IS NOT NULL)", name="done_has_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    failure_kind: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    progress_note: Mapped[str] = mapped_column(Text, default="")
+    done_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "unit_id", "status", "due_on")
+
+
+REALISATION_STATUSES = ["not_started", "in_progress", "done", "not_done"]
+
+
+class ProgrammeRealisation(db.Model):
+    """The realisation of one action-plan activity (Table 3.2) in one year: status, notes, who updated it."""
+
+    __tablename__ = "programme_realisations"
+    __table_args__ = (
+        UniqueConstraint("activity_code", "year"),
+        CheckConstraint(_in("status", REALISATION_STATUSES), name="status"),
+        CheckConstraint("percent IS NULL OR (percent BETWEEN 0 AND 100)", name="percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_code: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    updated_by: Mapped[User | None] = relationship()
+    evidence: Mapped[list["ProgrammeEvidence"]] = relationship(order_by="ProgrammeEvidence.id")
+
+    def __repr__(self) -> str:
+        return _repr(self, "activity_code", "year", "status")
+
+
+class ProgrammeUpdate(db.Model):
+    """One change to a realisation, kept for the record: who set which status and notes, when."""
+
+    __tablename__ = "programme_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    realisation_id: Mapped[int] = mapped_column(ForeignKey("programme_realisations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return _repr(self, "realisation_id", "at", "status")
+
+
+class ProgrammeEvidence(db.Model):
+    """A file that evidences a realisation (a decree, minutes, photos), stored like complaint attachments."""
+
+    __tablename__ = "programme_evidence"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    realisation_id: Mapped[int] = mapped_column(ForeignKey("programme_realisations.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "realisation_id", "content_type", "size")
+
+
+class TrainingAttendance(db.Model):
+    """A handler's attendance at a bimtek activity of the action plan (Table 3.3, group 2)."""
+
+    __tablename__ = "training_attendance"
+    __table_args__ = (UniqueConstraint("activity_code", "user_id", "attended_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_code: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    attended_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return _repr(self, "activity_code", "user_id", "attended_on")
+
+
+class AssessmentRound(db.Model):
+    """One round of the self-assessment (Table 2.2): open for responses, then closed with its priorities."""
+
+    __tablename__ = "assessment_rounds"
+    __table_args__ = (
+        CheckConstraint(_in("status", ["open", "closed"]), name="status"),
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    # The statements and aspects are those of this SOP version, so a later SOP cannot change a past round.
+    sop_version_id: Mapped[int] = mapped_column(ForeignKey("sop_versions.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    held_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sop_version: Mapped[SopVersion] = relationship()
+
+    def __repr__(self) -> str:
+        return _repr(self, "id", "year", "status")
+
+
+class AssessmentResponse(db.Model):
+    """One respondent's answers in one round (one response per respondent per round)."""
+
+    __tablename__ = "assessment_responses"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("assessment_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    answers: Mapped[list["AssessmentAnswer"]] = relationship(order_by="AssessmentAnswer.statement",
+                                                             cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return _repr(self, "round_id", "user_id")
+
+
+class AssessmentAnswer(db.Model):
+    """The score (1–4) a respondent gave one statement."""
+
+    __tablename__ = "assessment_answers"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 4", name="score"),)
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("assessment_responses.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    statement: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return _repr(self, "response_id", "statement", "score")
+
+
+class AssessmentPriority(db.Model):
+    """An aspect's priority in a closed round, its reason, and whether a person ordered it within a tie."""
+
+    __tablename__ = "assessment_priorities"
+    __table_args__ = (
+        UniqueConstraint("round_id", "priority"),
+        CheckConstraint("priority >= 1", name="priority"),
+    )
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("assessment_rounds.id"), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(64), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    # True where the aspect's mean ties another's and the coordinator chose the order.
+    tie_ordered: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return _repr(self, "round_id", "aspect", "priority")

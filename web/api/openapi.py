@@ -136,6 +136,40 @@ def document() -> dict:
                         "responses": {"200": _json(obj, "kind, items: complaint, reason, working_days"),
                                       "401": ERROR, "403": ERROR, "422": ERROR}},
             },
+            "/notices": {
+                "get": {"summary": "The caller's in-app notices, unread first", "operationId": "listNotices",
+                        "security": staff_only,
+                        "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}},
+                                       {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                                       {"name": "per_page", "in": "query",
+                                        "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                        "responses": {"200": _json(obj, "items: id, kind, text, complaint {id, tracking_code}, "
+                                                        "created_at, read_at, read; page, per_page, total, pages, "
+                                                        "unread"), "401": ERROR, "403": ERROR, "422": ERROR}},
+            },
+            "/notices/{notice_id}/read": {
+                "post": {"summary": "Mark a notice read", "operationId": "readNotice", "security": staff_only,
+                         "parameters": [{"name": "notice_id", "in": "path", "required": True,
+                                         "schema": {"type": "integer"}}],
+                         "responses": {"200": _json(obj, "The notice, read"), "401": ERROR, "403": ERROR,
+                                       "404": ERROR}},
+            },
+            "/indicators": {
+                "get": {"summary": "Action-plan indicators (Perbup 4/2022 Table 3.1) and operational figures",
+                        "operationId": "indicators", "security": staff_only,
+                        "description": "Definitions: docs/indicators.md. Without year or period: the current year.",
+                        "parameters": [
+                            {"name": "year", "in": "query", "schema": {"type": "integer", "example": 2026}},
+                            {"name": "period", "in": "query", "description": "a year or a semester",
+                             "schema": {"type": "string", "pattern": "^\\d{4}(-[Ss]?[12])?$", "example": "2026-S1"}},
+                            {"name": "breakdown", "in": "query", "schema": {"type": "string", "enum": [
+                                "unit", "opd", "class", "category", "channel", "kecamatan", "gender", "disability",
+                                "marginal_group"]}}],
+                        "responses": {"200": _json(obj, "period, as_of, table_3_1 [{indicator, value, target, "
+                                                        "progress_percent, previous}], figures, trend (per month), "
+                                                        "years, breakdown {by, rows}"),
+                                      "401": ERROR, "422": ERROR}},
+            },
             **_attachment_paths(id_param, code_param, pin_header, obj),
             "/sop": {"get": {"summary": "The active SOP", "operationId": "sop",
                              "responses": {"200": _json(obj, "version, classes, categories, units")}}},

@@ -12,26 +12,29 @@ What a request shows, and what it never shows:
   administrator has confirmed the confidentiality decision at verification; until then the request
   shows its service, status and dates only.
 
+What is published, and when, is decided once for every public surface in
+``workflow/services/publication.py``.
+
 The functions here take the parsed parameters and ``now`` and flush, never commit; views commit.
 """
 
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from sop import Sop
 from web.open311.errors import bad_request, not_found
 from workflow.db import db
-from workflow.domain.states import FINAL_STATES, Action, Channel, ClockKind, ClockStatus, Role, State
+from workflow.domain.states import FINAL_STATES, Channel, ClockKind, ClockStatus, Role, State
 from workflow.models import Complaint, ComplaintEvent, Open311Client, SopVersion
+from workflow.services import publication
 from workflow.services.inputs import NewComplaint, parse
 from workflow.services.intake import Filed, file_complaint
 from workflow.services.queries import local, zone_of
@@ -44,9 +47,6 @@ MAX_MEDIA_URL = 2000
 TITLE_LENGTH = 200
 # The internal event that keeps what an Open311 client sent beyond the complaint's own columns.
 REQUEST_EVENT = "open311_request"
-# Public steps whose comment carries the reporter's own words (information supplied, a dispute):
-# never published, they may name or locate the reporter.
-REPORTER_WORDS = frozenset({Action.supply_info.value, Action.dispute.value, Action.confirm.value})
 YES_NO = [{"key": "true", "name": "Ya / Yes"}, {"key": "false", "name": "Tidak / No"}]
 IMPACTS = [
     {"key": "keselamatan", "name": "Membahayakan keselamatan / Endangers safety"},
@@ -340,7 +340,7 @@ def parse_query(sop: Sop, params: Params, now: datetime) -> RequestQuery:
 
 def find_requests(query: RequestQuery, cap: int) -> list[dict]:
     """Return the requests ``query`` selects, newest first, at most ``cap``; confidential ones never."""
-    select_ = select(Complaint).where(Complaint.confidential.is_(False))
+    select_ = select(Complaint).where(publication.published())
     if query.ids:
         select_ = select_.where(Complaint.tracking_code.in_(query.ids))
     else:
@@ -375,9 +375,7 @@ def request_view(complaint: Complaint, events: list[ComplaintEvent]) -> dict:
     state = State(complaint.state)
     category = sop_of(complaint.sop_version).category(complaint.category_code)
     public = [e for e in events if not e.internal]
-    notes = [e.comment for e in public
-             if e.comment and e.actor_role != Role.reporter.value and e.action not in REPORTER_WORDS]
-    shown = complaint.confidentiality_confirmed
+    shown = publication.content_shown(complaint)
     media_url = next((e.details.get("media_url") for e in events if e.action == REQUEST_EVENT), None)
     updated = complaint.closed_at if state is State.closed else (public[-1].at if public else complaint.received_at)
     agency = complaint.transfer_target if state is State.transferred else (
@@ -388,10 +386,10 @@ def request_view(complaint: Complaint, events: list[ComplaintEvent]) -> dict:
     return {
         "service_request_id": complaint.tracking_code,
         "status": "closed" if state in FINAL_STATES else "open",
-        "status_notes": notes[-1] if notes and shown else None,
+        "status_notes": publication.status_note(complaint, public),
         "service_name": category.name if category else complaint.category_code,
         "service_code": complaint.category_code,
-        "description": complaint.description if shown else None,
+        "description": publication.redact(complaint, complaint.description) if shown else None,
         "agency_responsible": agency,
         "service_notice": notice,
         "requested_datetime": local(complaint.received_at, tz),
@@ -415,18 +413,7 @@ def _expected(complaint: Complaint) -> datetime | None:
 
 
 def _events_of(complaint_ids: Iterable[int]) -> dict[int, list[ComplaintEvent]]:
-    ids = list(complaint_ids)
-    grouped: dict[int, list[ComplaintEvent]] = defaultdict(list)
-    if not ids:
-        return grouped
-    rows = db.session.scalars(
-        select(ComplaintEvent)
-        .where(ComplaintEvent.complaint_id.in_(ids),
-               or_(ComplaintEvent.internal.is_(False), ComplaintEvent.action == REQUEST_EVENT))
-        .order_by(ComplaintEvent.id))
-    for event in rows:
-        grouped[event.complaint_id].append(event)
-    return grouped
+    return publication.public_events(complaint_ids, also=(REQUEST_EVENT,))
 
 
 def _comma_list(value: str | None) -> list[str]:

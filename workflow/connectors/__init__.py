@@ -5,4 +5,5 @@ and their outbox senders; the app factory imports it, so every process that buil
 queues hub messages with the changes that cause them.
 """
 
+from workflow import notifications  # noqa: F401  (e-mail, SMS, WhatsApp and in-app notices: listener, senders)
 from workflow.connectors import lapor  # noqa: F401  (registers the listener and the outbox senders)

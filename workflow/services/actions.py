@@ -30,7 +30,7 @@ from workflow.domain.states import (
     State,
 )
 from workflow.models import Clock, Complaint, ComplaintEvent, Unit
-from workflow.services import hooks, inputs, sla
+from workflow.services import findings, hooks, inputs, sla
 from workflow.services.calendars import calendar_for
 from workflow.services.sop import active_sop, sop_of
 
@@ -221,7 +221,8 @@ ACTIONS: dict[Action, tuple[Callable[..., Complaint], type[inputs.ActionInput]]]
     Action.return_: (return_, inputs.Return),
     Action.redispose: (redispose, inputs.Redispose),
     Action.transfer_out: (transfer_out, inputs.TransferOut),
-    Action.respond: (respond, inputs.NeedsComment),
+    # The follow-up may carry what failed and whether it was substantiated (complaint data into policy).
+    Action.respond: (findings.respond, inputs.Respond),
     Action.confirm: (confirm, inputs.ActionInput),
     Action.dispute: (dispute, inputs.NeedsComment),
     Action.auto_close: (auto_close, inputs.ActionInput),

@@ -92,6 +92,23 @@ class NeedsComment(ActionInput):
     comment: Text
 
 
+# What can fail in a public service (Perbup 4/2022 §2.1.5): procedure or process, facilities, cost,
+# and the competence or behaviour of staff.
+FAILURE_KINDS = ("procedure", "facilities", "cost", "staff")
+
+
+class Respond(NeedsComment):
+    """Post the follow-up; optionally tag what failed and whether the complaint was substantiated."""
+
+    failures: Annotated[list[Literal[FAILURE_KINDS]], Field(max_length=len(FAILURE_KINDS))] = []  # type: ignore[valid-type]
+    substantiated: bool | None = None
+
+    @field_validator("failures")
+    @classmethod
+    def _each_once(cls, failures: list[str]) -> list[str]:
+        return [kind for kind in FAILURE_KINDS if kind in failures]
+
+
 class Archive(ActionInput):
     """Archive without resolution, with a reason (duplicates use ``mark_duplicate``)."""
 

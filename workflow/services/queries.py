@@ -4,18 +4,28 @@ Times are returned as ISO-8601 in the holding unit's time zone (Klungkung: WITA,
 a hidden reporter identity is left out unless the actor may see it.
 """
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from workflow.db import db
 from workflow.domain import clocks
 from workflow.domain.errors import InvalidInput, NotFound
 from workflow.domain.rules import Actor, can_see, can_see_identity
-from workflow.domain.states import REGENCY_ROLES, UNIT_SCOPED_ROLES, ClockKind, ClockStatus, Role, State
+from workflow.domain.states import (
+    OPEN_STATES,
+    REGENCY_ROLES,
+    UNIT_SCOPED_ROLES,
+    Channel,
+    ClockKind,
+    ClockStatus,
+    Role,
+    State,
+)
 from workflow.models import Clock, Complaint, ComplaintEvent, Unit
 from workflow.services.actions import actions_for, load_complaint, situation_of
 from workflow.services.sop import active_sop, sop_of
@@ -35,6 +45,21 @@ class ComplaintFilter:
     q: str | None = None
     page: int = 1
     per_page: int = 25
+    # The staff queues' filters (web/staff): class, category, channel, receipt dates (regency time zone) …
+    class_code: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    # … a work clock close to its deadline (see at_risk_days), no action for a while, a drafted follow-up
+    # waiting for the penghubung, an escalation level of 1 or more …
+    at_risk: bool = False
+    stuck: bool = False
+    awaiting_approval: bool = False
+    escalated: bool = False
+    # … and the order: "received" (newest first), "deadline" (nearest first), "supervision" (berkadar
+    # pengawasan first, then by deadline).
+    sort: str = "received"
 
 
 def complaint_detail(complaint_id: int, actor: Actor, now: datetime) -> dict:
@@ -114,10 +139,13 @@ def reporter_view(complaint: Complaint, actor: Actor, now: datetime) -> dict:
         "category": {"code": complaint.category_code, "name": category.name if category else None},
         "unit": {"code": complaint.unit.code, "name": complaint.unit.name} if complaint.unit else None,
         "closure": complaint.closure,
+        "anonymous": complaint.anonymous,
+        "confidential": complaint.confidential,
         "received_at": local(complaint.received_at, tz),
         "closed_at": local(complaint.closed_at, tz),
         "version": complaint.version,
         "deadlines": deadlines(complaint, tz),
+        "next_step": next_step(complaint, tz),
         "events": [event_view(event, tz, staff=False) for event in events],
         "allowed_actions": actions_for(actor, complaint, now),
     }
@@ -140,7 +168,7 @@ def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> di
     if unknown:
         raise InvalidInput("Status tidak dikenal. / Unknown state.",
                            {"state": f"{', '.join(unknown)}; pilih / choose: {', '.join(s.value for s in State)}"})
-    query = scoped(select(Complaint), actor)
+    query = _narrowed(scoped(select(Complaint), actor), filters, now)
     if filters.states:
         query = query.where(Complaint.state.in_(filters.states))
     if filters.unit:
@@ -161,11 +189,31 @@ def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> di
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(
         query.options(selectinload(Complaint.clocks), selectinload(Complaint.unit))
-        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .order_by(*_ordering(filters.sort))
         .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
     regency_tz = ZoneInfo(active_sop()[1].sop.timezone)
     return {"items": [_summary(c, now, regency_tz) for c in rows], "page": filters.page, "per_page": filters.per_page,
             "total": total, "pages": (total + filters.per_page - 1) // filters.per_page}
+
+
+# What happens next in each open state, and the clock whose deadline says by when (first running one wins).
+NEXT_STEPS = {
+    State.received: (("verify", ClockKind.verification),),
+    State.pending_info: (("supply_info", ClockKind.info),),
+    State.dispositioned: (("respond", ClockKind.response), ("resolve", ClockKind.resolution)),
+    State.in_progress: (("respond", ClockKind.response), ("resolve", ClockKind.resolution)),
+    State.returned: (("redispose", ClockKind.resolution),),
+    State.responded: (("answer", ClockKind.confirmation),),
+}
+
+
+def next_step(complaint: Complaint, tz: ZoneInfo) -> dict | None:
+    """Return the complaint's next step and its deadline in ``tz`` (None once it has ended)."""
+    for step, kind in NEXT_STEPS.get(State(complaint.state), ()):
+        clock = complaint.clock(kind)
+        if clock is not None and clock.status == ClockStatus.running.value:
+            return {"step": step, "due": local(clock.due_at, tz)}
+    return None
 
 
 def deadlines(complaint: Complaint, tz: ZoneInfo) -> dict:
@@ -224,8 +272,98 @@ def _summary(complaint: Complaint, now: datetime, regency_tz: ZoneInfo) -> dict:
                if c.status == ClockStatus.running.value and c.kind in WORK_CLOCKS]
     next_due = min(running, key=lambda c: c.due_at, default=None)
     return {"id": complaint.id, "tracking_code": complaint.tracking_code, "title": complaint.title,
-            "state": complaint.state, "category": complaint.category_code,
-            "unit": complaint.unit.code if complaint.unit else None,
+            "state": complaint.state, "category": complaint.category_code, "class": complaint.class_code,
+            "channel": complaint.channel, "unit": complaint.unit.code if complaint.unit else None,
             "escalation_level": complaint.escalation_level, "received_at": local(complaint.received_at, tz),
             "next_due": local(next_due.due_at, tz) if next_due else None,
             "overdue": any(clocks.is_overdue(c, now) for c in running), "version": complaint.version}
+
+
+# Staff desk events that are not lifecycle actions (workflow/services/desk.py): never shown to reporters.
+NOTE_ACTION, DRAFT_ACTION = "staff_note", "draft_response"
+# A drafted follow-up waits for the penghubung until one of these comes after it.
+DRAFT_SETTLED_BY = ("respond", "return", "redispose", "archive", "transfer_out")
+SUPERVISORY_CLASS = "pengaduan_berkadar_pengawasan"
+# A work clock is at risk when at most this many working days are left, or fewer than the SOP's warning
+# point (warning_fraction of its limit gone), whichever comes first.
+DUE_SOON_WORKING_DAYS = 2
+SORTS = ("received", "deadline", "supervision")
+
+
+def at_risk_days(limit_working_days: int, warning_fraction: float) -> int:
+    """Return how many working days left make a clock of ``limit_working_days`` at risk."""
+    warning_left = max(1, math.ceil(limit_working_days * (1 - warning_fraction)))
+    return max(DUE_SOON_WORKING_DAYS, warning_left - 1)
+
+
+def next_deadline():
+    """Return the SQL expression of a complaint's nearest running work-clock deadline (None without one)."""
+    return (select(func.min(Clock.due_at))
+            .where(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
+                   Clock.kind.in_(WORK_CLOCKS))
+            .correlate(Complaint).scalar_subquery())
+
+
+def _ordering(sort: str) -> list:
+    if sort == "received":
+        return [Complaint.received_at.desc(), Complaint.id.desc()]
+    due = next_deadline()
+    by_deadline = [case((due.is_(None), 1), else_=0), due, Complaint.received_at, Complaint.id]
+    if sort == "supervision":
+        return [case((Complaint.class_code == SUPERVISORY_CLASS, 0), else_=1), *by_deadline]
+    return by_deadline
+
+
+def _narrowed(query, filters: ComplaintFilter, now: datetime):
+    _, sop = active_sop()
+    problems = {}
+    if filters.class_code and sop.complaint_class(filters.class_code) is None:
+        problems["class"] = f"pilih / choose: {', '.join(c.code for c in sop.classes)}"
+    if filters.category and sop.category(filters.category) is None:
+        problems["category"] = f"kategori '{filters.category}' tidak dikenal / unknown category"
+    if filters.channel and filters.channel not in {c.value for c in Channel}:
+        problems["channel"] = f"pilih / choose: {', '.join(c.value for c in Channel)}"
+    if filters.received_from and filters.received_to and filters.received_from > filters.received_to:
+        problems["received_to"] = "harus setelah tanggal awal / must be after the start date"
+    if filters.sort not in SORTS:
+        problems["sort"] = f"pilih / choose: {', '.join(SORTS)}"
+    if problems:
+        raise InvalidInput("Filter tidak valid. / Invalid filter.", problems)
+    if filters.class_code:
+        query = query.where(Complaint.class_code == filters.class_code)
+    if filters.category:
+        query = query.where(Complaint.category_code == filters.category)
+    if filters.channel:
+        query = query.where(Complaint.channel == filters.channel)
+    tz = ZoneInfo(sop.sop.timezone)
+    if filters.received_from:
+        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, time(), tz))
+    if filters.received_to:
+        query = query.where(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
+                                                                     time(), tz))
+    if filters.escalated:
+        query = query.where(Complaint.escalation_level >= 1)
+    if filters.at_risk or filters.stuck:
+        from workflow.services.calendars import calendar_for
+
+        calendar = calendar_for(sop, None, now)
+        if filters.at_risk:
+            running = and_(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
+                           Clock.kind.in_(WORK_CLOCKS), Clock.due_at >= now)
+            limits = db.session.scalars(select(Clock.limit_working_days).where(
+                Clock.status == ClockStatus.running.value, Clock.kind.in_(WORK_CLOCKS)).distinct()).all()
+            close = [and_(Clock.limit_working_days == limit,
+                          Clock.due_at <= calendar.deadline(now, at_risk_days(limit, sop.escalation.warning_fraction)))
+                     for limit in limits]
+            query = query.where(exists().where(running, or_(*close)) if close else False)
+        if filters.stuck:
+            since = calendar.end_of_day(calendar.working_day_before(calendar.local_date(now),
+                                                                    sop.escalation.stuck_working_days))
+            query = query.where(Complaint.state.in_([s.value for s in OPEN_STATES]), Complaint.updated_at < since)
+    if filters.awaiting_approval:
+        draft, later = ComplaintEvent, ComplaintEvent.__table__.alias("later")
+        settled = exists().where(later.c.complaint_id == draft.complaint_id, later.c.id > draft.id,
+                                 later.c.action.in_(DRAFT_SETTLED_BY))
+        waiting = exists().where(draft.complaint_id == Complaint.id, draft.action == DRAFT_ACTION, ~settled)
+        query = query.where(Complaint.state == State.in_progress.value, waiting)
+    return query

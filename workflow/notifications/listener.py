@@ -1,0 +1,304 @@
+"""Who hears of what: the listener that queues notices in the outbox, in the transaction of the change.
+
+It runs for every filing, every action and every SLA sweep event (:mod:`workflow.services.hooks`)
+and writes one outbox message per recipient and channel, keyed by the audit event
+(``notify:<event id>:<notice>:<channel>:<reporter | u<user id>>``): an event exists once, so each of
+its messages exists once, however often a sweep or a retry runs.
+
+* The reporter, by the contact they gave (e-mail → ``email``; phone → ``NOTIFY_REPORTER_PHONE_CHANNEL``,
+  ``sms`` by default), hears of every public step: filed (with the tracking code, never the PIN),
+  verified and dispositioned, information requested and the reminder, responded, closed, archived,
+  transferred, reopened, and the Ombudsman route at level 2. Never of internal events. Complaints
+  imported from SP4N-LAPOR! are left to the hub, which tells its own reporter.
+* Staff get in-app notices (``inapp``): the unit's handlers and penghubung (the unit's and the units'
+  above it) of assignments, disputes, reopenings, supplied information, warnings and breaches; the
+  administrators (``admin_instansi``) of new complaints, returns and breaches, and of warnings while
+  they hold a complaint; coordinators and inspectors of level 2 and of complaints bounced too often;
+  escalations climb the ladder (1: penghubung + administrators, 2: coordinators + inspectors,
+  3: leaders). Nobody is told of what they did themselves, and an escalation the sweep makes is not
+  announced again to those its breach notice just reached.
+* A hidden identity never reaches anyone but the administrators: no staff notice carries the
+  reporter's contact, and for an anonymous complaint their name, phone and e-mail are blanked out of
+  any free text (title, comments) before a notice to anyone else is written.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workflow.db import db
+from workflow.domain.rules import Actor, can_see_identity
+from workflow.domain.states import Action, Channel, ClockKind, ClockStatus, Role
+from workflow.models import Complaint, ComplaintEvent, OutboxMessage, Unit, User
+from workflow.notifications import templates as t
+from workflow.services import hooks, outbox
+from workflow.services.queries import zone_of
+
+EMAIL, SMS, WHATSAPP, INAPP = "email", "sms", "whatsapp", "inapp"
+REPORTER = "reporter"
+UNIT_ROLES = (Role.unit_admin.value, Role.penghubung.value)
+LADDER = {1: (Role.penghubung.value, Role.admin_instansi.value),
+          2: (Role.coordinator.value, Role.inspector.value),
+          3: (Role.leader.value,)}
+# Event actions (lifecycle actions and the sweep's events) → the notice the reporter gets.
+REPORTER_NOTICES = {
+    "file": t.FILED, Action.verify.value: t.VERIFIED, Action.request_info.value: t.INFO_REQUESTED,
+    "info_reminder": t.INFO_REMINDER, Action.respond.value: t.RESPONDED, Action.confirm.value: t.CLOSED,
+    Action.auto_close.value: t.CLOSED, Action.close.value: t.CLOSED, Action.archive.value: t.ARCHIVED,
+    Action.mark_duplicate.value: t.ARCHIVED, Action.expire_info.value: t.ARCHIVED,
+    Action.transfer_out.value: t.TRANSFERRED, Action.reopen.value: t.REOPENED, "ombudsman_notice": t.OMBUDSMAN,
+}
+_OPEN_CLOCKS = (ClockStatus.running.value, ClockStatus.breached.value)
+# Per session: the active staff of the current transaction, by role.
+_STAFF = "aduflow.notifications.staff"
+# Per session: who an SLA notice reached at the sweep's moment, so its escalation does not tell them twice.
+_TOLD_BY_SWEEP = "aduflow.notifications.told_by_sweep"
+
+
+@hooks.on_change
+def queue_notifications(complaint: Complaint, event: ComplaintEvent) -> None:
+    """Queue the messages ``event`` owes the reporter and staff (flush only; sent after commit)."""
+    config = current_app.config
+    if not config.get("NOTIFICATIONS_ENABLED"):
+        return
+    reporter_notice = _reporter_notice(complaint, event)
+    staff_notices = _staff_notices(complaint, event)
+    if reporter_notice is None and not staff_notices:
+        return
+    if event.id is None:
+        db.session.flush()  # the event's id keys its messages
+    base, queued = _facts(complaint, event), []
+    if reporter_notice is not None:
+        facts = replace(base, link=tracking_link(config, complaint.tracking_code),
+                        due=_due(reporter_notice, complaint, event))
+        rendered = t.render(reporter_notice, facts, variant=complaint.closure if reporter_notice == t.CLOSED else None)
+        for channel, address in reporter_addresses(complaint, config):
+            payload = {"to": address, "text": rendered.body if channel == EMAIL else rendered.text,
+                       "notice": reporter_notice, "tracking_code": complaint.tracking_code,
+                       "at": event.at.isoformat()}
+            if channel == EMAIL:
+                payload["subject"] = rendered.subject
+            queued.append(_message(channel, event, reporter_notice, REPORTER, address, complaint, payload))
+    secrets = identity_of(complaint)
+    for notice, users in staff_notices:
+        facts = replace(base, due=_due(notice, complaint, event))
+        for user in users:
+            seen = facts
+            if complaint.anonymous and not can_see_identity(Actor(role=Role(user.role), user_id=user.id)):
+                seen = t.hide_identity(facts, secrets)
+            text = t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text
+            payload = {"user_id": user.id, "complaint_id": complaint.id, "notice": notice, "text": text,
+                       "at": event.at.isoformat()}
+            queued.append(_message(INAPP, event, notice, f"u{user.id}", f"user:{user.id}", complaint, payload))
+    _enqueue_all(queued, event.at)
+
+
+def tracking_link(config: Mapping[str, Any], tracking_code: str) -> str:
+    """Return the public tracking link of a complaint."""
+    return f"{config.get('PUBLIC_BASE_URL', '').rstrip('/')}/lacak/{tracking_code}"
+
+
+def reporter_addresses(complaint: Complaint, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the (channel, address) pairs the reporter is reached on; none without a contact."""
+    if complaint.channel == Channel.lapor.value:
+        return []
+    found = []
+    if complaint.reporter_email:
+        found.append((EMAIL, complaint.reporter_email))
+    if complaint.reporter_phone:
+        phone = international(complaint.reporter_phone)
+        found += [(channel, phone) for channel in (config.get("NOTIFY_REPORTER_PHONE_CHANNEL") or "").split(",")
+                  if channel in (SMS, WHATSAPP)]
+    return found
+
+
+def international(phone: str) -> str:
+    """Return an Indonesian phone number in international form (0812… → +62812…)."""
+    digits = re.sub(r"[^0-9+]", "", phone)
+    if digits.startswith("+"):
+        return "+" + digits[1:].replace("+", "")
+    digits = digits.replace("+", "")
+    if digits.startswith("62"):
+        return "+" + digits
+    if digits.startswith("0"):
+        return "+62" + digits[1:]
+    return digits
+
+
+def identity_of(complaint: Complaint) -> list[str]:
+    """Return every form of the reporter's identity that must not reach those who may not see it."""
+    phone = complaint.reporter_phone or ""
+    forms = [complaint.reporter_name or "", complaint.reporter_email or "", phone]
+    if phone:
+        forms += [international(phone), re.sub(r"[^0-9]", "", phone), international(phone).lstrip("+")]
+    return [form for form in forms if form]
+
+
+# --- who hears of what ------------------------------------------------------------------------------
+
+def _reporter_notice(complaint: Complaint, event: ComplaintEvent) -> str | None:
+    if event.internal:
+        return None
+    return REPORTER_NOTICES.get(event.action)
+
+
+def _staff_notices(complaint: Complaint, event: ComplaintEvent) -> list[tuple[str, list[User]]]:
+    action, details = event.action, event.details or {}
+    notices: list[tuple[str, list[User]]] = []
+    if action == "file":
+        notices.append((t.NEW_COMPLAINT, _users(Role.admin_instansi.value)))
+    elif action in (Action.verify.value, Action.redispose.value):
+        notices.append((t.ASSIGNED, _unit_users(complaint.unit_id, UNIT_ROLES)))
+    elif action == Action.return_.value:
+        notices.append((t.RETURNED, _users(Role.admin_instansi.value)))
+        if details.get("too_many_bounces"):
+            notices.append((t.BOUNCE_ALERT, _users(Role.coordinator.value, Role.inspector.value)))
+    elif action == Action.dispute.value:
+        notices.append((t.DISPUTED, _unit_users(complaint.unit_id, UNIT_ROLES)))
+    elif action == Action.reopen.value:
+        notices.append((t.REOPENED, _unit_users(complaint.unit_id, UNIT_ROLES)))
+    elif action == Action.supply_info.value:
+        notices.append((t.INFO_SUPPLIED, _holders(complaint)))
+    elif action == "sla_warning":
+        notices.append((t.SLA_WARNING, _holders(complaint)))
+    elif action == "sla_breach":
+        notices.append((t.SLA_BREACH, _holders(complaint) + _users(Role.admin_instansi.value)))
+    elif action == "sla_level2":
+        notices.append((t.SLA_LEVEL2, _users(Role.coordinator.value, Role.inspector.value)))
+    elif action == Action.escalate.value:
+        level = int(details.get("level") or complaint.escalation_level)
+        roles = LADDER.get(level, ())
+        unit_roles = tuple(r for r in roles if r in UNIT_ROLES)
+        notices.append((t.ESCALATED, _unit_users(complaint.unit_id, unit_roles)
+                        + _users(*(r for r in roles if r not in UNIT_ROLES))))
+    return _without_repeats(complaint, event, notices)
+
+
+def _without_repeats(complaint: Complaint, event: ComplaintEvent,
+                     notices: list[tuple[str, list[User]]]) -> list[tuple[str, list[User]]]:
+    skip = {event.actor_id} if event.actor_id is not None else set()
+    sweeping = event.actor_role == Role.system.value
+    if sweeping and event.action == Action.escalate.value:
+        skip |= _told_by_sweep(complaint, event)
+    kept = []
+    for notice, users in notices:
+        unique = list({user.id: user for user in users if user.id not in skip}.values())
+        if unique:
+            kept.append((notice, unique))
+        if sweeping and event.action.startswith("sla_"):
+            _remember_told(complaint, event, unique)
+    return kept
+
+
+def _told_by_sweep(complaint: Complaint, event: ComplaintEvent) -> set[int]:
+    memo = db.session.info.get(_TOLD_BY_SWEEP)
+    if memo is None or memo[0] != event.at:
+        return set()
+    return memo[1].get(complaint.id, set())
+
+
+def _remember_told(complaint: Complaint, event: ComplaintEvent, users: Iterable[User]) -> None:
+    memo = db.session.info.get(_TOLD_BY_SWEEP)
+    if memo is None or memo[0] != event.at:  # one sweep's moment at a time: the memory stays small
+        memo = db.session.info[_TOLD_BY_SWEEP] = (event.at, {})
+    memo[1].setdefault(complaint.id, set()).update(user.id for user in users)
+
+
+def _holders(complaint: Complaint) -> list[User]:
+    """Return who holds the complaint now: its unit's handlers, or the administrators before disposition."""
+    if complaint.unit_id is not None:
+        return _unit_users(complaint.unit_id, UNIT_ROLES)
+    return _users(Role.admin_instansi.value)
+
+
+def _users(*roles: str) -> list[User]:
+    if not roles:
+        return []
+    return [user for role in sorted(roles) for user in _staff_by_role().get(role, [])]
+
+
+def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
+    roles = tuple(roles)
+    if unit_id is None or not roles:
+        return []
+    above = set(_unit_and_above(unit_id))
+    return [user for role in sorted(roles) for user in _staff_by_role().get(role, []) if user.unit_id in above]
+
+
+def _staff_by_role() -> dict[str, list[User]]:
+    # Read once per transaction: a sweep writes thousands of events and asks the same question each time.
+    transaction = db.session().get_transaction()
+    cached = db.session.info.get(_STAFF)
+    if cached is None or cached[0] is not transaction:
+        by_role: dict[str, list[User]] = {}
+        for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
+            by_role.setdefault(user.role, []).append(user)
+        cached = db.session.info[_STAFF] = (transaction, by_role)
+    return cached[1]
+
+
+def _unit_and_above(unit_id: int) -> list[int]:
+    # A penghubung of an OPD also answers for the service units (UPPP) below it.
+    ids, unit = [], db.session.get(Unit, unit_id)
+    while unit is not None and unit.id not in ids:
+        ids.append(unit.id)
+        unit = unit.parent
+    return ids
+
+
+# --- what the notices say -----------------------------------------------------------------------------
+
+def _facts(complaint: Complaint, event: ComplaintEvent) -> t.Facts:
+    details = event.details or {}
+    return t.Facts(code=complaint.tracking_code, tz=zone_of(complaint), title=complaint.title,
+                   unit=complaint.unit.name if complaint.unit else "", comment=event.comment,
+                   target=complaint.transfer_target or "", reason=complaint.archive_reason or "",
+                   closure=complaint.closure or "", clock=details.get("clock", ""),
+                   level=int(details.get("level") or complaint.escalation_level),
+                   from_unit=_unit_name(details.get("from_unit")), bounces=complaint.bounce_count)
+
+
+def _due(notice: str, complaint: Complaint, event: ComplaintEvent) -> datetime | None:
+    kinds = {t.INFO_REQUESTED: [ClockKind.info], t.INFO_REMINDER: [ClockKind.info],
+             t.RESPONDED: [ClockKind.confirmation], t.NEW_COMPLAINT: [ClockKind.verification],
+             t.ASSIGNED: [ClockKind.response, ClockKind.resolution]}.get(notice)
+    if kinds is None and (event.details or {}).get("clock"):
+        kinds = [ClockKind((event.details or {})["clock"])]
+    for kind in kinds or []:
+        clock = complaint.clock(kind)
+        if clock is not None and clock.due_at is not None and (
+                clock.status in _OPEN_CLOCKS or notice in (t.SLA_BREACH, t.SLA_LEVEL2)):
+            return clock.due_at
+    return None
+
+
+def _unit_name(code: str | None) -> str:
+    if not code:
+        return ""
+    unit = db.session.scalar(select(Unit).filter_by(code=code))
+    return unit.name if unit else code
+
+
+def _message(channel: str, event: ComplaintEvent, notice: str, who: str, address: str, complaint: Complaint,
+             payload: dict) -> dict:
+    return {"kind": channel, "key": f"notify:{event.id}:{notice}:{channel}:{who}", "payload": payload,
+            "complaint_id": complaint.id, "recipient": address}
+
+
+def _enqueue_all(messages: list[dict], at: datetime) -> None:
+    """Queue an event's messages in one statement: :func:`outbox.enqueue` for many (a queued key is kept)."""
+    # One INSERT … ON CONFLICT DO NOTHING per event instead of two statements per message: a sweep that
+    # writes thousands of notices spends its time here.
+    if not messages:
+        return
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), [
+        message | {"status": outbox.PENDING, "attempts": 0, "next_attempt_at": at, "created_at": at}
+        for message in messages])
+
