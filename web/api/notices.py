@@ -4,6 +4,7 @@ from flask import jsonify, request
 
 from web.api import bp
 from web.api.auth import staff
+from web.api.params import whole_number
 from web.clock import now
 from web.transaction import commits
 from workflow.domain.errors import InvalidInput
@@ -17,8 +18,8 @@ def list_notices():
     unread = args.get("unread", "").lower()
     if unread not in ("", "true", "false", "1", "0"):
         raise InvalidInput("Nilai 'unread' tidak valid. / Invalid 'unread'.", {"unread": "true atau/or false"})
-    return jsonify(notices.list_notices(staff(), page=_number(args.get("page"), "page", 1),
-                                        per_page=_number(args.get("per_page"), "per_page", 25),
+    return jsonify(notices.list_notices(staff(), page=whole_number(args.get("page"), "page", 1),
+                                        per_page=whole_number(args.get("per_page"), "per_page", 25),
                                         unread_only=unread in ("true", "1")))
 
 
@@ -28,10 +29,3 @@ def read_notice(notice_id: int):
     """Mark one of the caller's notices read."""
     return jsonify(notices.mark_read(staff(), notice_id, now()))
 
-
-def _number(value: str | None, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    if not value.isdigit():
-        raise InvalidInput(f"'{name}' harus bilangan bulat. / '{name}' must be a whole number.", {name: value})
-    return int(value)

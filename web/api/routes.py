@@ -6,6 +6,7 @@ from web import tracking_rate
 from web.api import bp
 from web.api.auth import optional_staff, reporter, staff
 from web.api.openapi import document
+from web.api.params import whole_number
 from web.api.routing import possible_duplicates
 from web.clock import now
 from web.transaction import commits
@@ -40,8 +41,8 @@ def list_complaints():
         unit=args.get("unit") or None,
         overdue=_flag(args.get("overdue")),
         q=args.get("q") or None,
-        page=_number(args.get("page"), "page", 1),
-        per_page=_number(args.get("per_page"), "per_page", 25),
+        page=whole_number(args.get("page"), "page", 1),
+        per_page=whole_number(args.get("per_page"), "per_page", 25),
     )
     return jsonify(queries.list_complaints(staff(), filters, now()))
 
@@ -114,10 +115,3 @@ def _flag(value: str | None) -> bool | None:
         return False
     raise InvalidInput("Nilai 'overdue' tidak valid. / Invalid 'overdue'.", {"overdue": "true atau/or false"})
 
-
-def _number(value: str | None, name: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    if not value.isdigit():
-        raise InvalidInput(f"'{name}' harus bilangan bulat. / '{name}' must be a whole number.", {name: value})
-    return int(value)

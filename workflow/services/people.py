@@ -31,21 +31,7 @@ def create_user(username: str, role: str, password: str, unit_code: str | None =
         problems["username"] = "isi 1–64 karakter / 1–64 characters"
     elif db.session.scalar(select(User.id).filter_by(username=username)):
         problems["username"] = f"'{username}' sudah dipakai / already taken"
-    try:
-        role_ = Role(role)
-        if role_ not in STAFF_ROLES:
-            raise ValueError
-    except ValueError:
-        role_ = None
-        choices = ", ".join(sorted(r.value for r in STAFF_ROLES))
-        problems["role"] = f"peran tidak dikenal / unknown role; pilih: {choices}"
-    unit = None
-    if unit_code:
-        unit = db.session.scalar(select(Unit).filter_by(code=unit_code))
-        if unit is None:
-            problems["unit"] = f"unit '{unit_code}' tidak dikenal / unknown unit"
-    elif role_ in UNIT_SCOPED_ROLES:
-        problems["unit"] = "peran ini perlu unit / this role needs a unit (--unit CODE)"
+    role_, unit = _check_role_and_unit(role, unit_code, problems)
     if len(password) < MIN_PASSWORD_LENGTH:
         problems["password"] = f"minimal {MIN_PASSWORD_LENGTH} karakter / at least {MIN_PASSWORD_LENGTH} characters"
     if problems:
@@ -331,7 +317,15 @@ def _user(user_id: int) -> User:
 
 
 def _role_and_unit(role: str, unit_code: str | None) -> tuple[Role, Unit | None]:
-    problems = {}
+    problems: dict[str, str] = {}
+    role_, unit = _check_role_and_unit(role, unit_code, problems)
+    if problems:
+        raise InvalidInput("Akun tidak dapat diubah; periksa isian. / The account cannot be changed.", problems)
+    return role_, unit
+
+
+def _check_role_and_unit(role: str, unit_code: str | None, problems: dict) -> tuple[Role | None, Unit | None]:
+    # One rule for new and changed accounts: a staff role, and a unit where the role needs one.
     try:
         role_ = Role(role)
         if role_ not in STAFF_ROLES:
@@ -346,9 +340,7 @@ def _role_and_unit(role: str, unit_code: str | None) -> tuple[Role, Unit | None]
         if unit is None:
             problems["unit"] = f"unit '{unit_code}' tidak dikenal / unknown unit"
     elif role_ in UNIT_SCOPED_ROLES:
-        problems["unit"] = "peran ini perlu unit / this role needs a unit"
-    if problems:
-        raise InvalidInput("Akun tidak dapat diubah; periksa isian. / The account cannot be changed.", problems)
+        problems["unit"] = "peran ini perlu unit / this role needs a unit (--unit CODE)"
     return role_, unit
 
 
