@@ -27,8 +27,12 @@ def create_app(config: str | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     overrides = config if isinstance(config, dict) else {}
     env = config if isinstance(config, str) else overrides.get("ENV_NAME")
-    app.config.from_object(settings.load(env))
+    chosen = settings.load(env)
+    app.config.from_object(chosen)
     app.config.update(overrides)
+    if isinstance(chosen, settings.ProductionConfig) and app.debug:
+        # The debugger runs code from the browser: never with real complaints behind it.
+        raise RuntimeError("Debug mode is on (FLASK_DEBUG/DEBUG): production refuses to start with it.")
     app.json.sort_keys = False  # answers keep the order the read models give them
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
@@ -41,7 +45,7 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
-    from web import cli, errors
+    from web import cli, errors, security
     from web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -66,6 +70,7 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     app.register_blueprint(reports_bp)
     errors.register(app)
+    security.register(app)
     cli.register(app)
     return app
 

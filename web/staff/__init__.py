@@ -8,19 +8,11 @@ from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from web.security import private
 from workflow.domain.rules import Actor
 
 bp = Blueprint("staff", __name__, url_prefix="/staf")
 
-# Pages that contain personal data: not cached, not framed, and only our own scripts and styles run.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 OPEN_ENDPOINTS = frozenset({"staff.login"})
 
 
@@ -40,11 +32,8 @@ def _require_sign_in():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-@bp.after_request
-def _secure(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+# Pages that contain personal data are never cached; the app-wide headers (web/security.py) do the rest.
+bp.after_request(private)
 
 
 def actor() -> Actor:
