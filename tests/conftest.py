@@ -62,14 +62,27 @@ def app(database_url, tmp_path):
     app = make_app(url, FIXED_NOW=T0)
     with app.app_context():
         if on_postgres():
-            tables = ", ".join(table.name for table in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            empty_postgres()
         load_sop_version("klungkung")
         db.session.commit()
         yield app
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def empty_postgres() -> None:
+    """Empty every table and restart the ids, fast: DELETE skips TRUNCATE's file work per table.
+
+    ``session_replication_role = replica`` (the test user is a superuser) switches off triggers and
+    foreign-key checks for this session only, so the append-only audit trail can be emptied too.
+    """
+    db.session.execute(text("SET session_replication_role = replica"))
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(text(f'DELETE FROM "{table.name}"'))
+    db.session.execute(text("SET session_replication_role = DEFAULT"))
+    db.session.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                            "FROM pg_sequences WHERE schemaname = current_schema()"))
 
 
 @dataclass
