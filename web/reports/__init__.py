@@ -5,7 +5,7 @@ the figures are aggregates, the same the public statistics page shows. What a pe
 (realisations, commitments, training, self-assessment rounds) is decided by the services.
 """
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 from web.charts import number
 from web.errors import status_of
 from web.i18n import safe_next
+from web.security import private
+from web.staff import actor as staff_actor
 from workflow.db import db
 from workflow.domain.errors import (
     AuthenticationRequired,
@@ -23,22 +25,10 @@ from workflow.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from workflow.domain.rules import Actor
 from workflow.services.commitments import FAILURE_LABELS
 
 bp = Blueprint("reports", __name__, url_prefix="/laporan", static_folder="static",
                static_url_path="/static")
-
-# The same protection as the staff pages: no framing, no caching, only our own styles and scripts.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
 
 @bp.before_request
 def _require_sign_in():
@@ -47,20 +37,10 @@ def _require_sign_in():
     return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
 
 
-@bp.after_request
-def _secure(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
-
-def actor() -> Actor:
-    """Return the signed-in user as an acting :class:`Actor` (once per request)."""
-    if "reports_actor" not in g:
-        from workflow.services.people import actor_for
-
-        g.reports_actor = actor_for(current_user._get_current_object())
-    return g.reports_actor
+# Reports hold personal data: never cached (the app-wide headers of web/security.py do the rest).
+bp.after_request(private)
+# The signed-in user as an acting Actor: the same as on the staff pages.
+actor = staff_actor
 
 
 def navigation() -> list[tuple[str, str]]:
