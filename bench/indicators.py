@@ -8,7 +8,8 @@ The database is emptied and rebuilt from the migrations. Complaints are bulk-ins
 services) in every state — closed (confirmed, auto, admin), transferred, archived with each reason,
 and open — across the units, categories, classes, channels, kecamatan and GESI groups of the Klungkung
 SOP, with their clocks (some breached), ratings and findings; ``--years`` spreads them over that many
-years ending in 2026 (default 1: all of them in 2026, the worst case for one year's figures). Then:
+years ending in 2026 (default 1: all of them in 2026, the worst case for one year's figures);
+``--reuse`` keeps the complaints of an earlier run instead. Then:
 
 1. ``indicators.rebuild()`` counts every fact and roll-up once (the bulk load bypassed the services);
 2. the yearly indicator set is read (median of ``--repeat`` runs): the totals, each breakdown, the
@@ -39,7 +40,7 @@ from tests.conftest import VERIFY, new_complaint
 from web import create_app
 from workflow.db import db
 from workflow.domain.rules import Actor
-from workflow.models import Clock, Complaint, ComplaintFinding, IndicatorFact, Rating, SopVersion, Unit
+from workflow.models import Clock, Complaint, ComplaintFinding, IndicatorFact, Rating, SopVersion, Unit, User
 from workflow.services import indicators, people, reports
 from workflow.services.actions import take_action
 from workflow.services.indicators import COUNTS, Period
@@ -61,18 +62,22 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite:////tmp/aduflow-bench-indicators.db")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--commits", type=int, default=100, help="complaints taken through the services")
+    parser.add_argument("--reuse", action="store_true", help="keep the complaints of an earlier run (no rebuild "
+                                                               "of the database; the indicators are recounted)")
     args = parser.parse_args()
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(args.database), "FIXED_NOW": NOW,
                       "NOTIFICATIONS_ENABLED": False})
     with app.app_context():
         dialect = db.engine.dialect.name
         started = time.perf_counter()
-        downgrade(revision="base")
-        upgrade(revision="heads")
-        version = load_sop_version("klungkung")
-        db.session.commit()
-        build(args.complaints, args.years, version.id)
-        print(f"{dialect}: {args.complaints:,} complaints over {args.years} year(s); "
+        if not args.reuse:
+            downgrade(revision="base")
+            upgrade(revision="heads")
+            version = load_sop_version("klungkung")
+            db.session.commit()
+            build(args.complaints, args.years, version.id)
+        count = db.session.scalar(select(func.count()).select_from(Complaint))
+        print(f"{dialect}: {count:,} complaints{' (reused)' if args.reuse else ''}; "
               f"built in {time.perf_counter() - started:.0f} s")
         seconds = timed(lambda: (indicators.rebuild(), db.session.commit()))
         print(f"  rebuild (facts and roll-ups from scratch): {seconds:.1f} s")
@@ -207,11 +212,13 @@ def build(count: int, years: int, sop_version_id: int) -> None:
 
 def upkeep(commits: int) -> None:
     """Time filing, verifying, answering and confirming complaints with the roll-up upkeep on, then off."""
-    admin = people.create_user("bench-admin", "admin_instansi", "bench-password-1", "ORG")
-    unit = people.create_user("bench-pupr", "unit_admin", "bench-password-1", "PUPRKP")
-    liaison = people.create_user("bench-penghubung", "penghubung", "bench-password-1", "PUPRKP")
+    accounts = []
+    for username, role, unit in (("bench-admin", "admin_instansi", "ORG"), ("bench-pupr", "unit_admin", "PUPRKP"),
+                                 ("bench-penghubung", "penghubung", "PUPRKP")):
+        user = db.session.scalar(select(User).filter_by(username=username))
+        accounts.append(user or people.create_user(username, role, "bench-password-1", unit))
     db.session.commit()
-    actors = [people.actor_for(u) for u in (admin, unit, liaison)]
+    actors = [people.actor_for(u) for u in accounts]
     at = NOW
 
     def lifecycle() -> None:

@@ -215,8 +215,9 @@ _CLOCK_KINDS = (ClockKind.verification, ClockKind.response, ClockKind.resolution
 
 
 @cache
-def _fact_query():
-    # Built once: constructing the aliases and the nine joins costs more than running the query.
+def _fact_query(by_range: bool = False):
+    # Built once: constructing the aliases and the nine joins costs more than running the query. A rebuild
+    # reads ranges of ids (no list of thousands of parameters to send); a commit reads the ids it changed.
     unit, parent, grand = aliased(Unit), aliased(Unit), aliased(Unit)
     clocks = {kind: aliased(Clock, name=f"clock_{kind.value}") for kind in _CLOCK_KINDS}
     columns = [Complaint.id, Complaint.received_at, Complaint.state, Complaint.closure, Complaint.archive_reason,
@@ -242,6 +243,8 @@ def _fact_query():
              .outerjoin(ComplaintFinding, ComplaintFinding.complaint_id == Complaint.id))
     for kind, clock in clocks.items():
         query = query.outerjoin(clock, and_(clock.complaint_id == Complaint.id, clock.kind == kind.value))
+    if by_range:
+        return query.where(Complaint.id.between(bindparam("low"), bindparam("high")))
     return query.where(Complaint.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -385,8 +388,8 @@ def _regency(session: Session) -> _Regency:
     return _REGENCY[key]
 
 
-def compute_facts(session: Session, ids) -> dict[int, Fact]:
-    """Return the facts of the complaints ``ids`` as they stand now (one query)."""
+def compute_facts(session: Session, ids=None, between: tuple[int, int] | None = None) -> dict[int, Fact]:
+    """Return the facts of the complaints ``ids`` (or with ids ``between`` low and high) as they stand now."""
     regency = _regency(session)
     sop, tz, places = regency.sop, regency.tz, regency.places
     calendars: dict[int, WorkingCalendar] = {}
@@ -397,7 +400,10 @@ def compute_facts(session: Session, ids) -> dict[int, Fact]:
             calendars[year] = calendar_for(sop, None, datetime(year, 7, 1, tzinfo=UTC))
         return calendars[year]
 
-    rows = session.execute(_fact_query(), {"ids": list(ids)})
+    if between is not None:
+        rows = session.execute(_fact_query(by_range=True), {"low": between[0], "high": between[1]})
+    else:
+        rows = session.execute(_fact_query(), {"ids": list(ids)})
     return {row.id: compute_fact(row, tz, places, calendar_of) for row in rows}
 
 
@@ -551,13 +557,13 @@ def rebuild(batch: int = 5000) -> int:
         session.execute(delete(model))
     last, total = 0, 0
     while True:
-        ids = session.scalars(select(Complaint.id).where(Complaint.id > last).order_by(Complaint.id)
-                              .limit(batch)).all()
-        if not ids:
+        high = session.scalar(select(func.max(Complaint.id)).where(
+            Complaint.id.in_(select(Complaint.id).where(Complaint.id > last).order_by(Complaint.id).limit(batch))))
+        if high is None:
             break
-        facts = compute_facts(session, ids)
-        session.execute(insert(IndicatorFact), [facts[i].row() for i in ids if i in facts])
-        last, total = ids[-1], total + len(ids)
+        facts = compute_facts(session, between=(last + 1, high))
+        session.execute(insert(IndicatorFact.__table__), [fact.row() for fact in facts.values()])
+        last, total = high, total + len(facts)
     for name, column in DIMENSIONS.items():
         key = literal("") if column is None else getattr(IndicatorFact, column)
         sums = [func.sum(getattr(IndicatorFact, c)) for c in COUNTS]
