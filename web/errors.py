@@ -3,6 +3,7 @@
 import time
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from web import limiter
@@ -19,6 +20,7 @@ from workflow.domain.errors import (
 )
 from workflow.services.tracking import TrackingLocked
 
+CHAIN_KEY = "uq_complaint_events_complaint_id_seq"
 STATUS = {
     InvalidInput: 422,
     IdempotencyConflict: 422,
@@ -68,6 +70,21 @@ def register(app: Flask) -> None:
         if details:
             response.headers["Retry-After"] = str(details["retry_after_seconds"])
         return response
+
+    @app.errorhandler(IntegrityError)
+    def collision(error: IntegrityError):
+        db.session.rollback()
+        # Two writers appended to one complaint's audit chain at once: the second must retry, like any
+        # other concurrent change. Other integrity errors are bugs and stay 500s.
+        if CHAIN_KEY not in str(error.orig):
+            if app.testing:
+                raise error
+            app.logger.exception("integrity error")
+            return jsonify(error_body("internal_error", "Terjadi kesalahan pada server. / Something went "
+                                                        "wrong on the server.")), 500
+        conflict = VersionConflict("Pengaduan baru saja diubah orang lain; coba lagi. / The complaint was just "
+                                   "changed by someone else; try again.")
+        return jsonify(error_body(conflict.code, conflict.message)), 409
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -37,3 +37,16 @@ def test_production_sends_hsts(monkeypatch, tmp_path):
     production = create_app("production")
     response = production.test_client().get("/api/v1/openapi.json")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_collision_in_an_audit_chain_is_a_conflict_not_a_crash(app):
+    from sqlalchemy.exc import IntegrityError
+
+    @app.get("/_collide")
+    def collide():
+        raise IntegrityError("INSERT …", {}, Exception("duplicate key value violates unique constraint "
+                                                       "uq_complaint_events_complaint_id_seq"))
+
+    response = app.test_client().get("/_collide")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "version_conflict"
