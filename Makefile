@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run db test lint clean chromium translations screenshots
+.PHONY: install run db test lint clean chromium translations screenshots bench
 
 install: $(VENV)/.installed
 
@@ -63,6 +63,12 @@ translations: install
 # Desktop (1280×800) and phone (360×740) screenshots of each main staff page, on a seeded demo database.
 screenshots: install chromium
 	$(BIN)/python scripts/screenshots.py docs/screenshots
+
+# Issue 8's benchmarks (intake beside bare Flask and django-helpdesk, the sweep at 100,000 and 1,000,000,
+# pages with 1,000,000 stored) in about 15 minutes; writes docs/BENCHMARKS.md. Needs wrk and PostgreSQL.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	bench/run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -19,12 +19,14 @@ class Config:
     # Attachments: at most this many per complaint, each at most this many bytes (see ATTACHMENT_DIR).
     ATTACHMENT_MAX_COUNT = 5
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # No request body larger than the largest filing (every photo at its limit, plus the form) is read: the CSRF
+    # check parses a form before a view could set its own, tighter limit (Flask answers 413).
+    MAX_CONTENT_LENGTH = ATTACHMENT_MAX_COUNT * ATTACHMENT_MAX_BYTES + 1024 * 1024
     # Tracking look-ups: after this many wrong PINs in a row the code refuses every PIN for a while.
     PIN_MAX_FAILURES = 5
     PIN_LOCK_MINUTES = 15
     # Per client address, shared by every /api/v1/track/* endpoint (Flask-Limiter syntax).
     TRACKING_RATE_LIMIT = "20 per minute"
-    RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     # Citizen portal (/adukan): filings per client address (Flask-Limiter syntax; mobile carriers put many
     # people behind one address, so keep it generous), and how long a person must at least take to fill
@@ -35,10 +37,8 @@ class Config:
     # Open311 GeoReport v2 (/open311/v2): what discovery tells clients, and the cap on GET requests.
     OPEN311_ENDPOINT_TYPE = "production"
     OPEN311_MAX_REQUESTS = 1000
-    # Outbox delivery: retry after base·2^(attempts−1) seconds, at most the cap; give up after the maximum.
-    OUTBOX_BACKOFF_BASE_SECONDS = 60
-    OUTBOX_BACKOFF_CAP_SECONDS = 6 * 3600
-    OUTBOX_MAX_ATTEMPTS = 12
+    # Outbox delivery: retry after base·2^(attempts−1) seconds, at most the cap; give up after the maximum
+    # (OUTBOX_BACKOFF_BASE_SECONDS, OUTBOX_BACKOFF_CAP_SECONDS, OUTBOX_MAX_ATTEMPTS; read in __init__).
     # Connector-imported complaints whose category matches no SOP category land here for the administrator.
     CONNECTOR_FALLBACK_CATEGORY = "lainnya"
     # Staff sign-in (web/staff): after this many wrong passwords in a row the account refuses sign-in for
@@ -63,6 +63,16 @@ class Config:
         self.ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", str(BASE_DIR / "instance" / "attachments"))
         # memory:// counts per process; several workers need a shared store, e.g. redis://127.0.0.1:6379.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _flag(os.environ.get("RATELIMIT_ENABLED", "1"))
+        # Per-address filing limit (portal form and public API); a load test from one address raises it.
+        self.PUBLIC_FILING_RATE_LIMIT = os.environ.get("PUBLIC_FILING_RATE_LIMIT", self.PUBLIC_FILING_RATE_LIMIT)
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1). Behind a
+        # proxy every request comes from the proxy's address: without this, all citizens share one rate limit.
+        # Never more than the proxies really there: a client could otherwise choose its own address.
+        self.TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+        self.OUTBOX_BACKOFF_BASE_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "60"))
+        self.OUTBOX_BACKOFF_CAP_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", str(6 * 3600)))
+        self.OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12"))
         self.OPEN311_CONTACT = os.environ.get(
             "OPEN311_CONTACT", "Bagian Organisasi Setda Kabupaten Klungkung (pengelola SP4N-LAPOR!) / "
                                "Organisation Division, Klungkung Regency Secretariat")
@@ -140,7 +150,7 @@ class ProductionConfig(Config):
         super().__init__()
         # Staff sessions travel only over HTTPS (SESSION_COOKIE_SECURE=0 only behind a plain-HTTP test proxy).
         self.SESSION_COOKIE_SECURE = _flag(os.environ.get("SESSION_COOKIE_SECURE", "1"))
-        if self.SECRET_KEY == DEV_SECRET:
+        if self.SECRET_KEY == DEV_SECRET or not self.SECRET_KEY.strip():  # SECRET_KEY= (empty) is no secret
             raise RuntimeError("SECRET_KEY must be set in production (it keys the reporters' PIN hashes).")
 
 

@@ -6,6 +6,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from workflow.db import db
@@ -13,7 +15,7 @@ from workflow.models import User
 
 migrate = Migrate()
 login_manager = LoginManager()
-# Keyed by the client address (behind a reverse proxy, wrap the app in werkzeug's ProxyFix).
+# Keyed by the client address (behind a reverse proxy, set TRUSTED_PROXIES so it is the citizen's, not nginx's).
 limiter = Limiter(key_func=get_remote_address)
 # Every HTML form carries a CSRF token; the API, Open311 and webhooks authenticate by token, key or signature.
 csrf = CSRFProtect()
@@ -22,14 +24,25 @@ csrf = CSRFProtect()
 tracking_rate = limiter.shared_limit(lambda: current_app.config["TRACKING_RATE_LIMIT"], scope="tracking")
 
 
+class DatabaseId(IntegerConverter):
+    """A whole number of at most nine digits in a path: it fits the database's integer ids, and a longer one
+    matches no route (404) instead of failing in the database (SQLite cannot even bind it)."""
+
+    regex = r"\d{1,9}"
+
+
 def create_app(config: str | dict | None = None) -> Flask:
     """Create the app; ``config`` names an environment or overrides settings (tests)."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = DatabaseId
     overrides = config if isinstance(config, dict) else {}
     env = config if isinstance(config, str) else overrides.get("ENV_NAME")
     chosen = settings.load(env)
     app.config.from_object(chosen)
     app.config.update(overrides)
+    if hops := app.config.get("TRUSTED_PROXIES"):
+        # Address, scheme and host as the client sent them to the proxy, for rate limits and external links.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     if isinstance(chosen, settings.ProductionConfig) and app.debug:
         # The debugger runs code from the browser: never with real complaints behind it.
         raise RuntimeError("Debug mode is on (FLASK_DEBUG/DEBUG): production refuses to start with it.")

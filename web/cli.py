@@ -10,13 +10,14 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sop import SopInvalid, load_sop, sop_path
+from web import jobs
 from web.clock import now, parse_moment
 from web.transaction import unit_of_work
 from workflow.connectors import lapor
 from workflow.domain.errors import DomainError, VersionConflict
 from workflow.domain.states import STAFF_ROLES
 from workflow.services import audit, people
-from workflow.services.sla import sweep
+from workflow.services.sla import DEFAULT_BATCH, sweep
 from workflow.services.sop import load_sop_version
 
 sop_cli = AppGroup("sop", help="Check and load SOPs (sop/<name>/).")
@@ -125,18 +126,22 @@ def demo_seed() -> None:
 @sla_cli.command("sweep")
 @click.option("--now", "at", help="Replay the sweep at this ISO-8601 moment with offset (default: the clock).")
 @click.option("--every", type=click.IntRange(min=1), help="Keep sweeping every N seconds (a scheduler for make run).")
-@click.option("--batch", default=500, show_default=True, type=click.IntRange(min=1), help="Clocks per transaction.")
+@click.option("--batch", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(min=1),
+              help="Clocks per transaction.")
 def sla_sweep(at: str | None, every: int | None, batch: int) -> None:
     """Run one SLA pass (or one every N seconds): each batch of clocks commits on its own."""
     moment = parse_moment(at) if at else None
-    while True:
+
+    def sweep_round() -> None:
         report = sweep_until_done(moment or now(), batch)
         click.echo("sweep " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
-        if not every:
-            return
-        _pull_lapor()
-        if stop.wait(every):
-            return
+        if every:
+            _pull_lapor()
+
+    if every:
+        jobs.repeat(sweep_round, every, stop)
+    else:
+        sweep_round()
 
 
 def sweep_until_done(moment, batch: int):

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from web import jobs
 from web.clock import now, parse_moment
 from web.transaction import unit_of_work
 from workflow.connectors import lapor
@@ -53,12 +54,15 @@ def lapor_pull(since: str | None, at: str | None) -> None:
 def outbox_deliver(at: str | None, limit: int, every: int | None) -> None:
     """Deliver the messages that are due, each committed on its own; retries back off."""
     senders = outbox.senders_from(current_app.config)
-    while True:
+
+    def deliver_round() -> None:
         report = outbox.deliver_due(parse_moment(at) if at else now(), senders, limit, unit_of_work=unit_of_work)
         click.echo("outbox " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
-        if not every:
-            return
-        stop.wait(every)
+
+    if every:
+        jobs.repeat(deliver_round, every, stop)
+    else:
+        deliver_round()
 
 
 @outbox_cli.command("status")

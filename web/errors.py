@@ -1,10 +1,11 @@
 """Map domain errors to HTTP in one place, with one JSON shape: ``{"error": {code, message, details}}``."""
 
 import time
+from contextlib import suppress
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from web import limiter
 from workflow.db import db
@@ -18,9 +19,13 @@ from workflow.domain.errors import (
     PermissionDenied,
     VersionConflict,
 )
+from workflow.services.inputs import nul_refused
 from workflow.services.tracking import TrackingLocked
 
 CHAIN_KEY = "uq_complaint_events_complaint_id_seq"
+DATABASE_UNAVAILABLE = ("Layanan sementara tidak dapat menjangkau basis datanya; coba lagi sebentar lagi. / "
+                        "The service cannot reach its database right now; try again in a moment.")
+RETRY_AFTER_SECONDS = 5
 STATUS = {
     InvalidInput: 422,
     IdempotencyConflict: 422,
@@ -85,6 +90,24 @@ def register(app: Flask) -> None:
         conflict = VersionConflict("Pengaduan baru saja diubah orang lain; coba lagi. / The complaint was just "
                                    "changed by someone else; try again.")
         return jsonify(error_body(conflict.code, conflict.message)), 409
+
+    @app.errorhandler(DataError)
+    def unstorable(error: DataError):
+        db.session.rollback()
+        # PostgreSQL refuses U+0000 in text. The edge refuses it first (web/security.py); text that came another
+        # way (a multipart form field) is refused here, in the answer shape of the surface it came through.
+        if "NUL" in str(error.orig):
+            return app.handle_user_exception(nul_refused(["-"]))
+        raise error
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database is restarting or unreachable (the pool reconnects once it is back), or cancelled the
+        # statement: the client should ask again soon (with the same Idempotency-Key), as a 503 says; not a bug.
+        with suppress(Exception):  # the connection may be gone already
+            db.session.rollback()
+        app.logger.warning("database unavailable: %s", str(error.orig).strip())
+        return app.handle_user_exception(ServiceUnavailable(DATABASE_UNAVAILABLE, retry_after=RETRY_AFTER_SECONDS))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

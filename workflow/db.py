@@ -40,10 +40,15 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN = "aduflow_sqlite_begin"
+
+
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection) -> None:
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 class UTCDateTime(TypeDecorator):

@@ -426,8 +426,10 @@ class OutboxMessage(db.Model):
         CheckConstraint("attempts >= 0", name="attempts"),
         CheckConstraint("status <> 'pending' OR next_attempt_at IS NOT NULL", name="pending_has_next_attempt"),
         CheckConstraint("(status = 'delivered') = (delivered_at IS NOT NULL)", name="delivered_has_time"),
-        # The worker reads due messages by status and time: its cost follows what is due, not the backlog.
-        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # The worker takes the pending messages in this order: a claim reads the first few of them, never
+        # the backlog (delivered messages are not in it at all).
+        Index("ix_outbox_messages_due", "next_attempt_at", "id", sqlite_where=db.text("status = 'pending'"),
+              postgresql_where=db.text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,8 @@ It speaks the generic gateway shape of ``workflow/notifications/senders.py`` (``
 ``{to, text}``, a bearer token, an ``Idempotency-Key``), keeps every message once by its key (as a
 real gateway must, for the outbox's exactly-once promise) and counts the requests it got. The test
 controls it: ``erroring(times, after_recording)`` answers 500 to the next ``times`` requests, before
-or after keeping the message; ``refusing(number)`` answers 422 for that number.
+or after keeping the message; ``refusing(number)`` answers 422 for that number; ``go_down()`` /
+``come_up()`` stop listening (connections are refused) and listen again on the same port.
 """
 
 import threading
@@ -27,16 +28,18 @@ class FakeGateway:
         self._lock = threading.Lock()
         self._server = None
         self._thread: threading.Thread | None = None
+        self._port = 0
         self.app = self._build_app()
 
     @property
     def url(self) -> str:
         """Return the URL messages are posted to."""
-        return f"http://127.0.0.1:{self._server.server_port}/messages"
+        return f"http://127.0.0.1:{self._port}/messages"
 
     def start(self) -> "FakeGateway":
-        """Listen on a free port in a background thread."""
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        """Listen on a free port (or the port it had) in a background thread."""
+        self._server = make_server("127.0.0.1", self._port, self.app, threaded=True)
+        self._port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
         self._thread.start()
@@ -47,6 +50,14 @@ class FakeGateway:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=30)
+
+    def go_down(self) -> None:
+        """Stop listening, keeping the port and the messages kept: connections are refused."""
+        self.stop()
+
+    def come_up(self) -> None:
+        """Listen again on the same port."""
+        self.start()
 
     def erroring(self, times: int = 1, after_recording: bool = False) -> None:
         """Answer 500 to the next ``times`` requests, having kept the message first if ``after_recording``."""

@@ -1,6 +1,7 @@
 """A fake SMTP server on a local port: enough of RFC 5321 for ``smtplib`` (EHLO, MAIL, RCPT, DATA, QUIT).
 
 It keeps each e-mail it accepts (raw bytes) and refuses, with ``550``, recipients the test names.
+``go_down()`` / ``come_up()`` stop listening (connections are refused) and listen again on the same port.
 """
 
 import socketserver
@@ -49,6 +50,11 @@ class _Session(socketserver.StreamRequestHandler):
         self.wfile.write(text.encode() + b"\r\n")
 
 
+class _Listener(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True  # come_up() binds the port again at once
+    daemon_threads = True
+
+
 class FakeSmtpServer:
     """The mail server the tests talk to: ``port`` once started, ``received`` the accepted e-mails."""
 
@@ -56,8 +62,11 @@ class FakeSmtpServer:
         self.received: list[tuple[list[str], bytes]] = []
         self.refused: set[str] = set()
         self.lock = threading.Lock()
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Session)
-        self._server.daemon_threads = True
+        self.port = 0
+        self._listen()
+
+    def _listen(self) -> None:
+        self._server = _Listener(("127.0.0.1", self.port), _Session)
         self._server.fake = self  # type: ignore[attr-defined]
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -67,6 +76,15 @@ class FakeSmtpServer:
         """Listen in a background thread."""
         self._thread.start()
         return self
+
+    def go_down(self) -> None:
+        """Stop listening, keeping the port and the e-mails received: connections are refused."""
+        self.stop()
+
+    def come_up(self) -> None:
+        """Listen again on the same port."""
+        self._listen()
+        self.start()
 
     def stop(self) -> None:
         """Stop listening."""

@@ -4,13 +4,17 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from tests.conftest import T0, VERIFY, on_postgres
 from tests.services.test_lifecycle import clock, end_of, wita
 from web.cli import sweep_until_done
 from workflow.db import db
-from workflow.models import Complaint, ComplaintEvent, SlaMark
+from workflow.domain.errors import VersionConflict
+from workflow.models import Complaint, ComplaintEvent, OutboxMessage, SlaMark
+from workflow.services import audit, hooks, indicators
+from workflow.services.actions import take_action
 from workflow.services.sla import sweep
 
 
@@ -149,3 +153,193 @@ def test_two_sweeps_at_once_record_each_threshold_once(app, file):
                                             "ombudsman_notice"]
     assert db.session.scalar(select(func.count(SlaMark.id))) == 3 * len(ids)
     assert all(db.session.get(Complaint, i).escalation_level == 2 for i in ids)
+
+
+# --- one batch, many complaints: the set-based pass ---------------------------------------------------
+
+SWEPT = {"sla_warning", "sla_breach", "sla_level2", "escalate", "ombudsman_notice", "info_reminder"}
+
+
+@pytest.fixture
+def mixed_batch(app, file, act, staff):
+    """File complaints whose thresholds all fall due in one pass on Fri 17 Apr 2026, of every kind."""
+    app.config.update(NOTIFICATIONS_ENABLED=True, NOTIFY_REPORTER_PHONE_CHANNEL="sms",
+                      PUBLIC_BASE_URL="https://pengaduan.klungkungkab.go.id")
+    waiting = file(reporter={"name": "Ni Luh Sukerti", "phone": "081234567002", "email": "niluh@example.id"})
+    ignored = file()  # verified, then nobody acts: response and resolution both fall due
+    act(ignored.complaint.id, "verify", staff["admin"].actor, **VERIFY)
+    hidden = file(title="Jalan rusak, dilaporkan I Wayan Rahasia", anonymous=True,
+                  reporter={"name": "I Wayan Rahasia", "phone": "081377770001"})
+    act(hidden.complaint.id, "verify", staff["admin"].actor, **(VERIFY | {"anonymous": True}))
+    paused = file()  # information requested: its work clocks wait, its window runs out
+    act(paused.complaint.id, "verify", staff["admin"].actor, **VERIFY)
+    act(paused.complaint.id, "acknowledge", staff["pupr"].actor)
+    act(paused.complaint.id, "request_info", staff["pupr"].actor, comment="Di mana tepatnya?")
+    answered = file()  # answered, the reporter stays silent: the confirmation window closes it
+    act(answered.complaint.id, "verify", staff["admin"].actor, **VERIFY)
+    act(answered.complaint.id, "acknowledge", staff["pupr"].actor)
+    act(answered.complaint.id, "respond", staff["penghubung_pupr"].actor, comment="Sudah ditambal.")
+    return {"waiting": waiting.complaint.id, "ignored": ignored.complaint.id, "hidden": hidden.complaint.id,
+            "paused": paused.complaint.id, "answered": answered.complaint.id}
+
+
+def test_one_pass_over_many_complaints_records_each_threshold_once_in_a_sound_audit_trail(mixed_batch, staff):
+    ids = mixed_batch
+    versions = {name: db.session.get(Complaint, cid).version for name, cid in ids.items()}
+    moment = wita(2026, 4, 17)
+
+    report = sweep_at(moment)
+
+    climbed = ["sla_warning", "sla_breach", "escalate", "sla_level2", "escalate", "ombudsman_notice"]
+    assert sla_events(ids["waiting"]) == climbed
+    # The response clock first (its threshold came first), then the resolution clock's warning and breach,
+    # which raise nothing more: the complaint is at level 2 already.
+    assert sla_events(ids["ignored"]) == sla_events(ids["hidden"]) == [*climbed, "sla_warning", "sla_breach"]
+    assert sla_events(ids["paused"]) == ["info_reminder"]  # its work clocks are paused: no breach
+    assert db.session.get(Complaint, ids["paused"]).state == "archived" and "expire_info" in actions(ids["paused"])
+    assert db.session.get(Complaint, ids["answered"]).closure == "auto"
+    assert report["clocks"] == 7 and report["breach"] == 5 and report["level2"] == 3
+    assert (report["info_expired"], report["confirmation_expired"]) == (1, 1)
+    db.session.expire_all()
+    for name in ("waiting", "ignored", "hidden"):
+        complaint = db.session.get(Complaint, ids[name])
+        # One version-checked UPDATE per complaint and batch, however many of its clocks were due.
+        assert (complaint.escalation_level, complaint.version) == (2, versions[name] + 1)
+    assert [c.breached_at for c in db.session.get(Complaint, ids["paused"]).clocks] == [None] * 4
+    assert db.session.scalar(select(func.count(SlaMark.id))) == 3 + 5 + 5 + 1
+    assert clock(ids["ignored"], "resolution").breached_at == clock(ids["ignored"], "resolution").due_at
+    checked, broken = audit.verify()
+    assert broken is None and checked == db.session.scalar(select(func.count(ComplaintEvent.id)))
+    # The facts the pass moved without a recount equal a recount, and the roll-ups their sum.
+    assert indicators.check(deep=True) == []
+    figures = indicators.indicators(indicators.Period.year(2026), moment)["figures"]
+    assert figures["escalations"]["level2"] == 3 and figures["overdue_now"] == 3
+    assert sweep_at(moment)["clocks"] == 0
+
+
+def test_the_pass_queues_the_same_messages_as_one_event_at_a_time(mixed_batch, staff):
+    sweep_at(wita(2026, 4, 17))
+    swept = db.session.scalars(select(ComplaintEvent).where(
+        ComplaintEvent.action.in_(SWEPT), ComplaintEvent.complaint_id.in_(
+            [mixed_batch["waiting"], mixed_batch["ignored"], mixed_batch["hidden"]])).order_by(ComplaintEvent.id)).all()
+    assert len(swept) == 6 + 8 + 8
+
+    def queued() -> dict:
+        return {m.key: (m.kind, m.recipient, m.payload) for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.key.like("notify:%"),
+                                        OutboxMessage.complaint_id.in_({e.complaint_id for e in swept})))}
+
+    by_the_pass = {key: message for key, message in queued().items()
+                   if int(key.split(":")[1]) in {e.id for e in swept}}
+    assert by_the_pass, "the pass queued no message"
+    # Queue the same events again through the listener one at a time, with the complaints as ORM objects.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.key.in_(by_the_pass)))
+    db.session.info.pop("aduflow.notifications.told_by_sweep", None)
+    for written in swept:
+        hooks.changed(db.session.get(Complaint, written.complaint_id), written)
+    db.session.flush()
+    one_by_one = {key: message for key, message in queued().items() if key in by_the_pass or
+                  int(key.split(":")[1]) in {e.id for e in swept}}
+    db.session.rollback()
+    assert one_by_one == by_the_pass
+    # Reporters hear only of the Ombudsman route (every other event of the pass is internal), once each.
+    to_reporters = [(kind, payload["tracking_code"]) for kind, recipient, payload in by_the_pass.values()
+                    if kind != "inapp"]
+    assert {payload["notice"] for kind, _, payload in by_the_pass.values() if kind != "inapp"} == {"ombudsman"}
+    assert sorted(to_reporters) == sorted(set(to_reporters)) and len(to_reporters) == 4  # 3 SMS, 1 e-mail
+    unit_staff = {f"user:{staff[name].actor.user_id}" for name in ("pupr", "penghubung_pupr")}
+    assert any("Rahasia" not in payload["text"] and payload["complaint_id"] == mixed_batch["hidden"]
+               for kind, recipient, payload in by_the_pass.values() if recipient in unit_staff)
+    assert not any("Rahasia" in payload["text"] for kind, recipient, payload in by_the_pass.values()
+                   if recipient in unit_staff)
+
+
+def test_an_action_on_the_version_before_an_escalation_is_a_conflict(file, act, staff):
+    complaint_id = file().complaint.id
+    act(complaint_id, "verify", staff["admin"].actor, **VERIFY)
+    seen = db.session.get(Complaint, complaint_id).version  # what a person's screen shows
+    sweep_at(clock(complaint_id, "response").due_at + timedelta(hours=1))  # breach → escalation level 1
+    with pytest.raises(VersionConflict):
+        act(complaint_id, "acknowledge", staff["pupr"].actor, expected_version=seen)
+    act(complaint_id, "acknowledge", staff["pupr"].actor, expected_version=seen + 1)
+    assert db.session.get(Complaint, complaint_id).escalation_level == 1
+
+
+def test_a_person_acting_while_the_pass_escalates_gets_a_conflict(app, file, act, staff):
+    """The person read the complaint before the pass escalated it and writes after: their write loses."""
+    complaint_id = file().complaint.id
+    act(complaint_id, "verify", staff["admin"].actor, **VERIFY)
+    moment = clock(complaint_id, "response").due_at + timedelta(hours=1)
+    has_read, swept = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def hold_before_writing(session, flush_context, instances) -> None:
+        if threading.current_thread() is person:
+            has_read.set()
+            swept.wait(timeout=60)
+
+    def acknowledge() -> None:
+        with app.app_context():
+            try:
+                take_action(complaint_id, "acknowledge", staff["pupr"].actor, moment, {})
+                db.session.commit()
+                outcome["person"] = "committed"
+            except Exception as error:
+                db.session.rollback()
+                outcome["person"] = error
+            finally:
+                has_read.set()
+                db.session.remove()
+
+    person = threading.Thread(target=acknowledge)
+    event.listen(Session, "before_flush", hold_before_writing)
+    try:
+        person.start()
+        assert has_read.wait(timeout=60)
+        report = sweep_until_done(moment, 10)
+    finally:
+        swept.set()
+        person.join(timeout=60)
+        event.remove(Session, "before_flush", hold_before_writing)
+    assert report["breach"] == 1
+    assert isinstance(outcome["person"], VersionConflict)
+    db.session.expire_all()
+    escalated = db.session.get(Complaint, complaint_id)
+    assert (escalated.state, escalated.escalation_level) == ("dispositioned", 1)
+    assert actions(complaint_id).count("escalate") == 1 and "acknowledge" not in actions(complaint_id)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="row locks between sessions need PostgreSQL (TEST_DATABASE_URL)")
+def test_a_complaint_a_person_is_changing_waits_for_the_next_pass(app, file, act, staff):
+    busy, other = file().complaint.id, file().complaint.id
+    for complaint_id in (busy, other):
+        act(complaint_id, "verify", staff["admin"].actor, **VERIFY)
+    moment = clock(busy, "response").due_at + timedelta(hours=1)
+    written, release = threading.Event(), threading.Event()
+
+    def acknowledge() -> None:
+        with app.app_context():
+            try:
+                take_action(busy, "acknowledge", staff["pupr"].actor, moment, {})
+                db.session.flush()  # the complaint's row is locked until this commits
+                written.set()
+                release.wait(timeout=60)
+                db.session.commit()
+            finally:
+                written.set()
+                db.session.remove()
+
+    person = threading.Thread(target=acknowledge)
+    person.start()
+    try:
+        assert written.wait(timeout=60)
+        first = sweep_until_done(moment, 10)
+    finally:
+        release.set()
+        person.join(timeout=60)
+    assert first["breach"] == 1 and sla_events(other) == ["sla_warning", "sla_breach", "escalate"]
+    assert sla_events(busy) == []  # skipped, not waited for
+    assert sweep_until_done(moment, 10)["breach"] == 1
+    db.session.expire_all()
+    assert sla_events(busy) == ["sla_warning", "sla_breach", "escalate"]
+    assert db.session.get(Complaint, busy).state == "in_progress"

@@ -21,7 +21,7 @@ def indicator_set():
     if year and period:
         raise InvalidInput("Pilih tahun atau periode, bukan keduanya. / Give a year or a period, not both.",
                            {"period": "hapus salah satu / drop one", "year": year})
-    if year and not (year.isdigit() and len(year) == 4):
+    if year and not (year.isdecimal() and len(year) == 4):
         raise InvalidInput("Tahun tidak valid. / Invalid year.", {"year": f"'{year}': contoh / e.g. 2026"})
     if year or period:
         chosen = Period.parse(year or period)

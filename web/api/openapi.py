@@ -4,12 +4,15 @@ from functools import cache
 
 from pydantic import BaseModel
 
-from workflow.domain.states import Action, State
+from workflow.domain.states import Action, ClockKind, State
 from workflow.services.actions import ACTIONS
+from workflow.services.attachments import TYPES as ATTACHMENT_TYPES
 from workflow.services.inputs import NewComplaint
 
 REF = "#/components/schemas/{model}"
 ERROR = {"$ref": "#/components/responses/Error"}
+# Ids in paths: whole numbers of at most nine digits (web.DatabaseId); a longer one matches no route.
+ID = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
 
 
 def _schema(model: type[BaseModel], schemas: dict) -> dict:
@@ -23,6 +26,76 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _ref(name: str) -> dict:
+    return {"$ref": REF.format(model=name)}
+
+
+def _read_models() -> dict:
+    """Return the shapes of what the API answers: the read models of workflow/services (queries, notices …).
+
+    Objects stay open (a new field breaks no client); what must never be there is closed: a reporter's event
+    carries no staff name or internal detail, and the reporter's view names no reporter.
+    """
+    text, moment = {"type": ["string", "null"]}, {"type": ["string", "null"], "description": "ISO-8601, offset"}
+    whole, flag, state = {"type": "integer"}, {"type": "boolean"}, {"type": "string", "enum": [s.value for s in State]}
+    code_name = {"type": ["object", "null"], "required": ["code", "name"],
+                 "properties": {"code": {"type": "string"}, "name": text}}
+    event = {"at": {"type": "string"}, "action": {"type": "string"}, "from_state": text, "to_state": text,
+             "actor_role": text, "comment": text}
+
+    def shape(properties: dict, extra: dict | None = None) -> dict:
+        return {"type": "object", "required": list(properties), "properties": properties} | (extra or {})
+
+    def page(item: str, **more: dict) -> dict:
+        return shape({"items": {"type": "array", "items": _ref(item)}, "page": {"type": "integer", "minimum": 1},
+                      "per_page": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0},
+                      "pages": {"type": "integer", "minimum": 0}, **more})
+
+    complaint = {"id": whole, "tracking_code": {"type": "string"}, "state": state, "state_label": {"type": "string"},
+                 "title": {"type": "string"}, "description": {"type": "string"}, "channel": {"type": "string"},
+                 "category": code_name, "class": code_name, "unit": code_name, "location": {"type": "object"},
+                 "reporter": {"type": ["object", "null"]}, "anonymous": flag, "confidential": flag,
+                 "escalation_level": {"type": "integer", "minimum": 0, "maximum": 3}, "version": whole,
+                 "received_at": {"type": "string"}, "deadlines": _ref("Deadlines"),
+                 "clocks": {"type": "array", "items": {"type": "object"}},
+                 "events": {"type": "array", "items": shape(event)},
+                 "allowed_actions": {"type": "array", "items": {"type": "string", "enum": [a.value for a in Action]}}}
+    receipt = shape({key: complaint[key] for key in ("id", "tracking_code", "state", "state_label", "received_at",
+                                                     "deadlines")})
+    receipt["properties"] |= {"pin": {"type": "string", "pattern": "^[0-9]{6}$"},
+                              "possible_duplicates": {"type": "array"}}
+    return {
+        "Deadlines": shape({f"{kind.value}_due": moment for kind in ClockKind}),
+        "Receipt": receipt,
+        "ComplaintSummary": shape({"id": whole, "tracking_code": {"type": "string"}, "title": {"type": "string"},
+                                   "state": state, "category": {"type": "string"}, "class": text, "channel": text,
+                                   "unit": text, "escalation_level": whole, "received_at": {"type": "string"},
+                                   "next_due": moment, "overdue": flag, "version": whole}),
+        "ComplaintPage": page("ComplaintSummary"),
+        "Complaint": shape(complaint),
+        "ReporterView": shape({key: complaint[key] for key in ("tracking_code", "state", "title", "category", "unit",
+                                                               "anonymous", "confidential", "version", "received_at",
+                                                               "deadlines", "allowed_actions")}
+                              | {"next_step": {"type": ["object", "null"]},
+                                 "events": {"type": "array", "items": shape(event, {"additionalProperties": False})}},
+                              {"not": {"anyOf": [{"required": ["reporter"]}, {"required": ["description"]}]}}),
+        "Attachment": shape({"id": whole, "name": {"type": "string"}, "content_type": {"type": "string"},
+                             "size": {"type": "integer", "minimum": 1}, "sha256": {"type": "string"},
+                             "public_safe": flag, "uploaded_at": {"type": "string"}, "uploaded_by_role": text,
+                             "href": {"type": "string"}}),
+        "AttachmentList": shape({"items": {"type": "array", "items": _ref("Attachment")}}),
+        "Notice": shape({"id": whole, "kind": {"type": "string"}, "text": {"type": "string"},
+                         "complaint": {"type": ["object", "null"]}, "created_at": {"type": "string"},
+                         "read_at": moment, "read": flag}),
+        "NoticePage": page("Notice", unread={"type": "integer", "minimum": 0}),
+        "EscalationInbox": shape({"kind": {"type": "string", "enum": ["at_risk", "breached", "stuck", "bounced"]},
+                                  "items": {"type": "array", "items": shape(
+                                      {"id": whole, "tracking_code": {"type": "string"}, "title": {"type": "string"},
+                                       "reason": {"type": "string"}, "working_days": whole})}}),
+        "Suggestions": shape({"routing": {"type": "array"}, "duplicates": {"type": "array"}}),
+    }
+
+
 @cache
 def document() -> dict:
     """Return the OpenAPI document (built once)."""
@@ -30,7 +103,7 @@ def document() -> dict:
     new_complaint = _schema(NewComplaint, schemas)
     action_bodies = {action.value: _schema(model, schemas) for action, (_, model) in ACTIONS.items()}
     obj = {"type": "object"}
-    id_param = {"name": "complaint_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    id_param = {"name": "complaint_id", "in": "path", "required": True, "schema": ID}
     code_param = {"name": "tracking_code", "in": "path", "required": True, "schema": {"type": "string"},
                   "example": "KLK-26-7K3M9Q"}
     pin_header = {"name": "X-Tracking-Pin", "in": "header", "required": True, "schema": {"type": "string"}}
@@ -47,10 +120,10 @@ def document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas | {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "required": ["code", "message", "details"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                               "details": {"type": "object"}}}}}},
+            "schemas": schemas | _read_models() | {"Error": {"type": "object", "required": ["error"], "properties": {
+                "error": {"type": "object", "required": ["code", "message", "details"],
+                          "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                         "details": {"type": "object"}}}}}},
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "An error, in plain language")},
         },
         "paths": {
@@ -60,9 +133,11 @@ def document() -> dict:
                          "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                          "schema": {"type": "string", "maxLength": 200}}],
                          "requestBody": {"required": True, "content": {"application/json": {"schema": new_complaint}}},
-                         "responses": {"201": _json(obj, "Filed: id, tracking_code, pin, state, received_at, "
-                                                         "deadlines; possible_duplicates for staff callers"),
-                                       "200": _json(obj, "A replay of the first answer for this Idempotency-Key"),
+                         "responses": {"201": _json(_ref("Receipt"), "Filed: id, tracking_code, pin, state, "
+                                                                     "received_at, deadlines; possible_duplicates for "
+                                                                     "staff callers"),
+                                       "200": _json(_ref("Receipt"), "A replay of the first answer for this "
+                                                                     "Idempotency-Key"),
                                        "401": ERROR, "422": ERROR}},
                 "get": {"summary": "List complaints", "operationId": "listComplaints", "security": staff_only,
                         "parameters": [
@@ -74,14 +149,16 @@ def document() -> dict:
                             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                             {"name": "per_page", "in": "query",
                              "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
-                        "responses": {"200": _json(obj, "A page: items, page, per_page, total, pages"),
+                        "responses": {"200": _json(_ref("ComplaintPage"), "A page: items, page, per_page, total, "
+                                                                          "pages"),
                                       "401": ERROR, "422": ERROR}},
             },
             "/complaints/{complaint_id}": {
                 "get": {"summary": "Show a complaint", "operationId": "showComplaint", "security": staff_only,
                         "parameters": [id_param],
-                        "responses": {"200": _json(obj, "The complaint with deadlines, clocks, events and "
-                                                        "allowed_actions"), "401": ERROR, "404": ERROR}},
+                        "responses": {"200": _json(_ref("Complaint"), "The complaint with deadlines, clocks, "
+                                                                      "events and allowed_actions"),
+                                      "401": ERROR, "404": ERROR}},
             },
             "/complaints/{complaint_id}/actions/{action}": {
                 "post": {"summary": "Take a lifecycle action", "operationId": "takeAction", "security": staff_only,
@@ -90,26 +167,29 @@ def document() -> dict:
                              {v["$ref"]: v for v in action_bodies.values()}.values())}}},
                              "description": "Body per action: " + ", ".join(
                                  f"{a} → {b['$ref'].rsplit('/', 1)[1]}" for a, b in action_bodies.items())},
-                         "responses": {"200": _json(obj, "The complaint after the action"), "401": ERROR,
+                         "responses": {"200": _json(_ref("Complaint"), "The complaint after the action"),
+                                       "401": ERROR,
                                        "403": ERROR, "404": ERROR, "409": ERROR, "422": ERROR}},
             },
             "/track/{tracking_code}": {
                 "get": {"summary": "Track a complaint (reporter)", "operationId": "track",
                         "parameters": [code_param, pin_header],
-                        "responses": {"200": _json(obj, "The reporter's view"), "401": ERROR, "429": ERROR}},
+                        "responses": {"200": _json(_ref("ReporterView"), "The reporter's view"), "401": ERROR,
+                                      "429": ERROR}},
             },
             "/track/{tracking_code}/actions/{action}": {
                 "post": {"summary": "Supply information, confirm or dispute (reporter)", "operationId": "trackAction",
                          "parameters": [code_param, reporter_param, pin_header],
                          "requestBody": {"content": {"application/json": {"schema": obj}}},
-                         "responses": {"200": _json(obj, "The reporter's view after the action"), "401": ERROR,
+                         "responses": {"200": _json(_ref("ReporterView"), "The reporter's view after the action"),
+                                       "401": ERROR,
                                        "409": ERROR, "422": ERROR, "429": ERROR}},
             },
             "/complaints/{complaint_id}/suggestions": {
                 "get": {"summary": "Routing and duplicate suggestions", "operationId": "suggestions",
                         "security": staff_only, "parameters": [id_param],
-                        "responses": {"200": _json(obj, "routing: [{target, action (verify | redispose | "
-                                                        "transfer_out), name, confidence, certain, reason, "
+                        "responses": {"200": _json(_ref("Suggestions"), "routing: [{target, action (verify | "
+                                                        "redispose | transfer_out), name, confidence, certain, reason, "
                                                         "reasons}] (empty once a unit holds the complaint); "
                                                         "duplicates: [{complaint, score, reasons}] (no "
                                                         "reporter identity)"),
@@ -133,7 +213,8 @@ def document() -> dict:
                         "parameters": [{"name": "kind", "in": "path", "required": True,
                                         "schema": {"type": "string",
                                                    "enum": ["at_risk", "breached", "stuck", "bounced"]}}],
-                        "responses": {"200": _json(obj, "kind, items: complaint, reason, working_days"),
+                        "responses": {"200": _json(_ref("EscalationInbox"), "kind, items: complaint, reason, "
+                                                                            "working_days"),
                                       "401": ERROR, "403": ERROR, "422": ERROR}},
             },
             "/notices": {
@@ -143,15 +224,15 @@ def document() -> dict:
                                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                                        {"name": "per_page", "in": "query",
                                         "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
-                        "responses": {"200": _json(obj, "items: id, kind, text, complaint {id, tracking_code}, "
+                        "responses": {"200": _json(_ref("NoticePage"), "items: id, kind, text, complaint {id, "
+                                                                       "tracking_code}, "
                                                         "created_at, read_at, read; page, per_page, total, pages, "
                                                         "unread"), "401": ERROR, "403": ERROR, "422": ERROR}},
             },
             "/notices/{notice_id}/read": {
                 "post": {"summary": "Mark a notice read", "operationId": "readNotice", "security": staff_only,
-                         "parameters": [{"name": "notice_id", "in": "path", "required": True,
-                                         "schema": {"type": "integer"}}],
-                         "responses": {"200": _json(obj, "The notice, read"), "401": ERROR, "403": ERROR,
+                         "parameters": [{"name": "notice_id", "in": "path", "required": True, "schema": ID}],
+                         "responses": {"200": _json(_ref("Notice"), "The notice, read"), "401": ERROR, "403": ERROR,
                                        "404": ERROR}},
             },
             "/indicators": {
@@ -185,12 +266,13 @@ def _attachment_paths(id_param: dict, code_param: dict, pin_header: dict, obj: d
         "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
                                 "description": "JPEG, PNG, WebP, PDF, DOCX, XLSX, ODT or ODS, checked by content; "
                                                "images are stored without metadata"}}}}}}
-    item = _json(obj, "The attachment: id, name, content_type, size, sha256, public_safe, uploaded_at, href")
-    items = _json(obj, "items: the attachments the caller may open")
+    item = _json(_ref("Attachment"), "The attachment: id, name, content_type, size, sha256, public_safe, "
+                                     "uploaded_at, href")
+    items = _json(_ref("AttachmentList"), "items: the attachments the caller may open")
+    # The file goes out with the type its content was checked to be.
     file = {"description": "The file, as a download (Content-Disposition: attachment)",
-            "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                "contentMediaType": "application/octet-stream"}}}}
-    attachment_param = {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            "content": {kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in ATTACHMENT_TYPES}}
+    attachment_param = {"name": "attachment_id", "in": "path", "required": True, "schema": ID}
     staff_only = [{"bearer": []}]
     return {
         "/complaints/{complaint_id}/attachments": {

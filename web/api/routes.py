@@ -1,16 +1,18 @@
 """API views: parse the request, call one service, shape the answer."""
 
-from flask import jsonify, request
+from contextlib import suppress
 
-from web import tracking_rate
+from flask import current_app, jsonify, request
+
+from web import limiter, tracking_rate
 from web.api import bp
-from web.api.auth import optional_staff, reporter, staff
+from web.api.auth import bearer_token, optional_staff, reporter, staff
 from web.api.openapi import document
 from web.api.params import whole_number
 from web.api.routing import possible_duplicates
 from web.clock import now
 from web.transaction import commits
-from workflow.domain.errors import InvalidInput
+from workflow.domain.errors import InvalidInput, NotFound
 from workflow.services import queries
 from workflow.services.actions import take_action
 from workflow.services.inputs import NewComplaint, parse
@@ -21,6 +23,9 @@ REPORTER_ACTIONS = ("supply_info", "confirm", "dispute")
 
 
 @bp.post("/complaints")
+# Public filing is limited per address like the portal's form (PUBLIC_FILING_RATE_LIMIT); staff with a token file
+# offline complaints in bulk.
+@limiter.limit(lambda: current_app.config["PUBLIC_FILING_RATE_LIMIT"], exempt_when=lambda: bearer_token() is not None)
 @commits
 def create_complaint():
     """File a complaint (public for the web channel; staff may set channel and received_at)."""
@@ -28,7 +33,9 @@ def create_complaint():
     filed = file_complaint(new, optional_staff(), now(), request.headers.get("Idempotency-Key"))
     body = queries.receipt(filed.complaint) | {"pin": filed.pin}
     if (actor := optional_staff()) is not None:  # staff see likely duplicates; a citizen never sees others' complaints
-        body["possible_duplicates"] = possible_duplicates(filed.complaint.id, actor, now())
+        # A unit files for the administrator and may not see the complaint yet: it is filed all the same.
+        with suppress(NotFound):
+            body["possible_duplicates"] = possible_duplicates(filed.complaint.id, actor, now())
     return jsonify(body), 200 if filed.replayed else 201
 
 

@@ -1,6 +1,6 @@
 """API views for routing: suggestions for one complaint (routing and duplicates) and the routing-quality report."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import jsonify, request
@@ -49,4 +49,10 @@ def _moment(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
                            {name: "contoh / e.g. 2026-01-01 atau/or 2026-01-01T00:00:00+08:00"}) from None
     if len(value) == 10:
         parsed = datetime.combine(parsed.date(), time(), tz)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    try:
+        parsed.astimezone(UTC)  # stored in UTC: the first or last day of the calendar may not fit
+    except OverflowError:
+        raise InvalidInput(f"'{name}' di luar rentang tanggal. / '{name}' is out of range.",
+                           {name: "contoh / e.g. 2026-01-01"}) from None
+    return parsed

@@ -16,7 +16,7 @@ STATUS_FILTERS = {"terbuka": "open", "selesai": "closed"}
 def complaints():
     """List published complaints with their status, newest first, without the reporter or internal notes."""
     page = request.args.get("halaman", "1")
-    if not page.isdigit():
+    if not page.isdecimal() or len(page) > 9:
         raise InvalidInput("Halaman tidak valid. / Invalid page.", {"halaman": page[:20]})
     category = request.args.get("kategori") or None
     status = request.args.get("status") or None

@@ -64,6 +64,6 @@ def statistics():
 
 
 def _year(raw: str | None, default: int) -> int:
-    if raw and raw.isdigit() and 2000 <= int(raw) <= 2100:
+    if raw and raw.isdecimal() and 2000 <= int(raw) <= 2100:
         return int(raw)
     return default

@@ -35,7 +35,7 @@ def open_round():
         held = date.fromisoformat(held_on) if held_on else None
     except ValueError:
         raise InvalidInput("Tanggal tidak valid. / Invalid date.", {"held_on": f"'{held_on}': YYYY-MM-DD"}) from None
-    opened = self_assessment.open_round(actor(), now(), form.get("title", ""), int(year) if year.isdigit() else 0,
+    opened = self_assessment.open_round(actor(), now(), form.get("title", ""), int(year) if year.isdecimal() else 0,
                                         form.get("place", ""), held)
     flash(_("Putaran penilaian dibuka."), "success")
     return redirect(url_for("reports.assessment", round_id=opened.id), code=303)
@@ -79,7 +79,7 @@ def set_priorities(round_id: int):
     """Record the priority order (ties ordered by the coordinator) and a reason per aspect."""
     form = request.form
     ranks = {key.removeprefix("rank_"): value.strip() for key, value in form.items() if key.startswith("rank_")}
-    problems = {f"rank_{code}": "angka 1, 2, 3 … / a number" for code, value in ranks.items() if not value.isdigit()}
+    problems = {f"rank_{code}": "angka 1, 2, 3 … / a number" for code, value in ranks.items() if not value.isdecimal()}
     if problems:
         raise InvalidInput("Urutan prioritas harus angka. / Priorities must be numbers.", problems)
     order = [code for code, _rank in sorted(ranks.items(), key=lambda item: int(item[1]))]

@@ -65,9 +65,10 @@ def evidence(evidence_id: int):
 def training():
     """Show bimtek attendance and the share of handlers trained; record attendance."""
     year = _number(request.args.get("year"), "year") or current_year()
+    period = Period.year(year)  # refuses a year outside the calendar before anything reads it
     sop = active_sop()[1]
     return render_template("reports/training.html", year=year, rows=programmes.attendance_list(year),
-                           coverage=programmes.coverage(Period.year(year)),
+                           coverage=programmes.coverage(period),
                            activities=[a for _, _, a in sop.programmes.activities() if a.training])
 
 
@@ -124,8 +125,8 @@ def update_commitment(commitment_id: int):
 def _number(value: str | None, name: str) -> int | None:
     if value in (None, ""):
         return None
-    if not value.strip().isdigit():
-        raise InvalidInput("Harus bilangan bulat. / Must be a whole number.", {name: value})
+    if not value.strip().isdecimal() or len(value.strip()) > 9:
+        raise InvalidInput("Harus bilangan bulat. / Must be a whole number.", {name: value[:20]})
     return int(value)
 
 

@@ -1,12 +1,14 @@
 """What every staff template can use: the navigation, labels, and a refused form's values and problems."""
 
 from flask import request, url_for
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from web.staff import bp, labels
 from web.staff.errors import pop_form_state
 from workflow.domain.states import Role
+from workflow.services import desk
 from workflow.services.breaches import AUDITORS
 
 
@@ -22,6 +24,11 @@ def navigation() -> list[tuple[str, str, str]]:
         items.append(("staff.users", url_for("staff.users"), _l("Pengguna")))
     items.append(("staff.account", url_for("staff.account"), _l("Akun saya")))
     return items
+
+
+def queue_count(count: int) -> str:
+    """Return a queue's count as people read it: past the counting limit, "10.000+"."""
+    return f"{format_decimal(desk.COUNT_LIMIT)}+" if count > desk.COUNT_LIMIT else str(count)
 
 
 @bp.context_processor
@@ -46,5 +53,6 @@ def _staff_helpers() -> dict:
     def form_refused(form_id: str) -> bool:
         return form_state().get("form") == form_id
 
-    return {"staff_nav": navigation, "labels": labels, "label": labels.label, "form_value": form_value,
+    return {"staff_nav": navigation, "labels": labels, "label": labels.label, "queue_count": queue_count,
+            "form_value": form_value,
             "form_error": form_error, "form_refused": form_refused}

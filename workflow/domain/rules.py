@@ -81,7 +81,8 @@ def authorize(actor: Actor, action: Action, situation: Situation, now: datetime,
     Out-of-scope complaints are reported as not found, so ids cannot be probed.
     """
     if not can_see(actor, situation):
-        raise NotFound("Pengaduan tidak ditemukan.", {"complaint_id": situation.complaint_id})
+        # Word for word what an id that does not exist answers (services.actions.load_complaint).
+        raise NotFound("Pengaduan tidak ditemukan. / Complaint not found.", {"complaint_id": situation.complaint_id})
     subject = Subject(situation.state.value, situation.resume_to)
     rows = [row for row in rows_for(action, situation.state)
             if "conditions" not in row or getattr(subject, row["conditions"])()]

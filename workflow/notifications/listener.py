@@ -1,7 +1,8 @@
 """Who hears of what: the listener that queues notices in the outbox, in the transaction of the change.
 
-It runs for every filing, every action and every SLA sweep event (:mod:`workflow.services.hooks`)
-and writes one outbox message per recipient and channel, keyed by the audit event
+It runs for every filing, every action and every SLA sweep event (:mod:`workflow.services.hooks`; a
+sweep's batch of events at once, copied into the outbox in one statement) and writes one outbox
+message per recipient and channel, keyed by the audit event
 (``notify:<event id>:<notice>:<channel>:<reporter | u<user id>>``): an event exists once, so each of
 its messages exists once, however often a sweep or a retry runs.
 
@@ -37,7 +38,7 @@ from workflow.domain.rules import Actor, can_see_identity
 from workflow.domain.states import Action, Channel, ClockKind, ClockStatus, Role
 from workflow.models import Complaint, ComplaintEvent, OutboxMessage, Unit, User
 from workflow.notifications import templates as t
-from workflow.services import hooks, outbox
+from workflow.services import bulk, hooks, outbox
 from workflow.services.queries import zone_of
 
 EMAIL, SMS, WHATSAPP, INAPP = "email", "sms", "whatsapp", "inapp"
@@ -65,38 +66,52 @@ _TOLD_BY_SWEEP = "aduflow.notifications.told_by_sweep"
 def queue_notifications(complaint: Complaint, event: ComplaintEvent) -> None:
     """Queue the messages ``event`` owes the reporter and staff (flush only; sent after commit)."""
     config = current_app.config
-    if not config.get("NOTIFICATIONS_ENABLED"):
-        return
+    if config.get("NOTIFICATIONS_ENABLED"):
+        _enqueue_all(_messages(complaint, event, config))
+
+
+@hooks.for_many(queue_notifications)
+def queue_notifications_of_many(changes) -> None:
+    """Queue the messages of many events just written (an SLA sweep's batch) in one statement."""
+    config = current_app.config
+    if config.get("NOTIFICATIONS_ENABLED"):
+        # Each event is new in this transaction, so none of its keys can be queued yet: the messages
+        # are copied in without the conflict check (a repeat would still fail on the unique key).
+        bulk.copy_rows(OutboxMessage.__table__, [message for complaint, event in changes
+                                                 for message in _messages(complaint, event, config)])
+
+
+def _messages(complaint: Complaint, event: ComplaintEvent, config: Mapping[str, Any]) -> list[dict]:
     reporter_notice = _reporter_notice(complaint, event)
     staff_notices = _staff_notices(complaint, event)
     if reporter_notice is None and not staff_notices:
-        return
+        return []
     if event.id is None:
         db.session.flush()  # the event's id keys its messages
-    base, queued = _facts(complaint, event), []
+    base, queued, at = _facts(complaint, event), [], event.at.isoformat()
     if reporter_notice is not None:
         facts = replace(base, link=tracking_link(config, complaint.tracking_code),
                         due=_due(reporter_notice, complaint, event))
         rendered = t.render(reporter_notice, facts, variant=complaint.closure if reporter_notice == t.CLOSED else None)
         for channel, address in reporter_addresses(complaint, config):
             payload = {"to": address, "text": rendered.body if channel == EMAIL else rendered.text,
-                       "notice": reporter_notice, "tracking_code": complaint.tracking_code,
-                       "at": event.at.isoformat()}
+                       "notice": reporter_notice, "tracking_code": complaint.tracking_code, "at": at}
             if channel == EMAIL:
                 payload["subject"] = rendered.subject
             queued.append(_message(channel, event, reporter_notice, REPORTER, address, complaint, payload))
-    secrets = identity_of(complaint)
+    secrets = identity_of(complaint) if complaint.anonymous else []
     for notice, users in staff_notices:
         facts = replace(base, due=_due(notice, complaint, event))
+        texts: dict[bool, str] = {}  # everyone told of one event reads the same words: rendered once
         for user in users:
-            seen = facts
-            if complaint.anonymous and not can_see_identity(Actor(role=Role(user.role), user_id=user.id)):
-                seen = t.hide_identity(facts, secrets)
-            text = t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text
-            payload = {"user_id": user.id, "complaint_id": complaint.id, "notice": notice, "text": text,
-                       "at": event.at.isoformat()}
+            hidden = complaint.anonymous and not can_see_identity(Actor(role=Role(user.role), user_id=user.id))
+            if hidden not in texts:
+                seen = t.hide_identity(facts, secrets) if hidden else facts
+                texts[hidden] = t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text
+            payload = {"user_id": user.id, "complaint_id": complaint.id, "notice": notice, "text": texts[hidden],
+                       "at": at}
             queued.append(_message(INAPP, event, notice, f"u{user.id}", f"user:{user.id}", complaint, payload))
-    _enqueue_all(queued, event.at)
+    return queued
 
 
 def tracking_link(config: Mapping[str, Any], tracking_code: str) -> str:
@@ -220,18 +235,23 @@ def _holders(complaint: Complaint) -> list[User]:
 def _users(*roles: str) -> list[User]:
     if not roles:
         return []
-    return [user for role in sorted(roles) for user in _staff_by_role().get(role, [])]
+    by_role, _ = _staff()
+    return [user for role in sorted(roles) for user in by_role.get(role, [])]
 
 
 def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
     roles = tuple(roles)
     if unit_id is None or not roles:
         return []
-    above = set(_unit_and_above(unit_id))
-    return [user for role in sorted(roles) for user in _staff_by_role().get(role, []) if user.unit_id in above]
+    by_role, by_unit = _staff()
+    key = (unit_id, roles)
+    if key not in by_unit:  # a sweep asks the same few units thousands of times
+        above = set(_unit_and_above(unit_id))
+        by_unit[key] = [user for role in sorted(roles) for user in by_role.get(role, []) if user.unit_id in above]
+    return list(by_unit[key])
 
 
-def _staff_by_role() -> dict[str, list[User]]:
+def _staff() -> tuple[dict[str, list[User]], dict]:
     # Read once per transaction: a sweep writes thousands of events and asks the same question each time.
     transaction = db.session().get_transaction()
     cached = db.session.info.get(_STAFF)
@@ -239,8 +259,8 @@ def _staff_by_role() -> dict[str, list[User]]:
         by_role: dict[str, list[User]] = {}
         for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
             by_role.setdefault(user.role, []).append(user)
-        cached = db.session.info[_STAFF] = (transaction, by_role)
-    return cached[1]
+        cached = db.session.info[_STAFF] = (transaction, by_role, {})
+    return cached[1], cached[2]
 
 
 def _unit_and_above(unit_id: int) -> list[int]:
@@ -288,17 +308,15 @@ def _unit_name(code: str | None) -> str:
 def _message(channel: str, event: ComplaintEvent, notice: str, who: str, address: str, complaint: Complaint,
              payload: dict) -> dict:
     return {"kind": channel, "key": f"notify:{event.id}:{notice}:{channel}:{who}", "payload": payload,
-            "complaint_id": complaint.id, "recipient": address}
+            "complaint_id": complaint.id, "recipient": address, "status": outbox.PENDING, "attempts": 0,
+            "next_attempt_at": event.at, "created_at": event.at}
 
 
-def _enqueue_all(messages: list[dict], at: datetime) -> None:
+def _enqueue_all(messages: list[dict]) -> None:
     """Queue an event's messages in one statement: :func:`outbox.enqueue` for many (a queued key is kept)."""
-    # One INSERT … ON CONFLICT DO NOTHING per event instead of two statements per message: a sweep that
-    # writes thousands of notices spends its time here.
+    # One INSERT … ON CONFLICT DO NOTHING per event instead of two statements per message.
     if not messages:
         return
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), [
-        message | {"status": outbox.PENDING, "attempts": 0, "next_attempt_at": at, "created_at": at}
-        for message in messages])
+    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), messages)
 

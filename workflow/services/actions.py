@@ -404,7 +404,7 @@ def _unit(code: str) -> Unit:
 
 
 def _find(reference: str) -> Complaint | None:
-    if reference.isdigit():
+    if reference.isdecimal() and len(reference) <= 9:  # an id; longer digit runs are no id of ours
         return db.session.get(Complaint, int(reference))
     return db.session.scalar(select(Complaint).filter_by(tracking_code=reference.upper()))
 

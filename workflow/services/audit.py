@@ -1,7 +1,8 @@
 """Seal every audit event into its complaint's hash chain on flush, and verify the chains.
 
 Sealing happens in a ``before_flush`` listener, so every writer of events (intake, actions, the
-sweep, connectors, ratings …) is covered without remembering to call anything. Each complaint has
+connectors, ratings …) is covered without remembering to call anything; a writer that inserts many
+events in one statement (the SLA sweep) seals them with :func:`seal_rows`, the same way. Each complaint has
 its own chain (``seq`` 1, 2, …); the unique key on (complaint, seq) makes two concurrent writers
 collide instead of forking the chain.
 """
@@ -9,13 +10,16 @@ collide instead of forking the chain.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, event, func, select, tuple_
+from sqlalchemy import and_, event, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from workflow.db import db
 from workflow.domain.audit import GENESIS, event_hash
-from workflow.models import ComplaintEvent
+from workflow.models import Complaint, ComplaintEvent
+from workflow.services import bulk
 
+# Per session: complaints inserted by the current transaction that have no sealed event yet (their chain is empty).
+_FRESH = "aduflow.audit.fresh"
 HASHED = ("complaint_id", "seq", "at", "actor_id", "actor_role", "action", "from_state", "to_state", "comment",
           "internal", "details")
 
@@ -35,13 +39,14 @@ def _seal(session: Session, flush_context, instances) -> None:
         if row.complaint_id is None and row.complaint is not None:
             row.complaint_id = row.complaint.id
         by_complaint[row.complaint_id].append(row)
-    latest = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.seq).label("seq"))
-              .where(ComplaintEvent.complaint_id.in_(by_complaint)).group_by(ComplaintEvent.complaint_id).subquery())
-    with session.no_autoflush:
-        last = {complaint_id: (seq, digest) for complaint_id, seq, digest in session.execute(
-            select(ComplaintEvent.complaint_id, ComplaintEvent.seq, ComplaintEvent.hash)
-            .join(latest, and_(latest.c.complaint_id == ComplaintEvent.complaint_id,
-                               latest.c.seq == ComplaintEvent.seq)))}
+    # A complaint filed in this transaction starts its chain here: no query for its last link (filing's hot path).
+    fresh = session.info.get(_FRESH, set())
+    known = [complaint_id for complaint_id in by_complaint if complaint_id not in fresh]
+    fresh.difference_update(by_complaint)
+    last = {}
+    if known:
+        with session.no_autoflush:
+            last = chain_heads(session, known)
     for complaint_id, rows in by_complaint.items():
         seq, previous = last.get(complaint_id, (0, GENESIS))
         # session.new has no order; rows are inserted (and numbered) in the order they were added.
@@ -50,6 +55,53 @@ def _seal(session: Session, flush_context, instances) -> None:
             row.seq, row.details, row.internal = seq, row.details or {}, bool(row.internal)
             row.hash = event_hash(previous, fields_of(row))
             previous = row.hash
+
+
+def chain_heads(session: Session, complaint_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Return the last link (seq, hash) of each of these complaints' chains; a complaint without events is absent."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One backward probe of the (complaint, seq) index per complaint: a join with a grouped subquery
+        # lets the planner choose a scan of every event once the batch is large.
+        return {complaint_id: (seq, digest) for complaint_id, seq, digest in session.execute(text(
+            "SELECT last.complaint_id, last.seq, last.hash FROM unnest(CAST(:ids AS INTEGER[])) AS wanted(id) "
+            "CROSS JOIN LATERAL (SELECT complaint_id, seq, hash FROM complaint_events "
+            "WHERE complaint_id = wanted.id ORDER BY seq DESC LIMIT 1) AS last"),
+            {"ids": bulk.array_literal(complaint_ids)})}
+    latest = (select(ComplaintEvent.complaint_id, func.max(ComplaintEvent.seq).label("seq"))
+              .where(ComplaintEvent.complaint_id.in_(complaint_ids)).group_by(ComplaintEvent.complaint_id).subquery())
+    return {complaint_id: (seq, digest) for complaint_id, seq, digest in session.execute(
+        select(ComplaintEvent.complaint_id, ComplaintEvent.seq, ComplaintEvent.hash)
+        .join(latest, and_(latest.c.complaint_id == ComplaintEvent.complaint_id,
+                           latest.c.seq == ComplaintEvent.seq)))}
+
+
+def seal_rows(session: Session, rows: list[dict]) -> None:
+    """Number and hash event rows (dicts, in the order they will be written) onto their complaints' chains.
+
+    For writers that insert many events in one statement instead of through the ORM (the SLA sweep):
+    the same numbering and the same hash as :func:`_seal`, with one query for every chain's last link.
+    """
+    heads = chain_heads(session, sorted({row["complaint_id"] for row in rows}))
+    for row in rows:
+        seq, previous = heads.get(row["complaint_id"], (0, GENESIS))
+        row["seq"], row["details"], row["internal"] = seq + 1, row.get("details") or {}, bool(row.get("internal"))
+        row["hash"] = event_hash(previous, {name: row.get(name) for name in HASHED})
+        heads[row["complaint_id"]] = (row["seq"], row["hash"])
+
+
+@event.listens_for(Session, "after_flush")
+def _note_fresh(session: Session, flush_context) -> None:
+    # Complaints this flush inserted without events: nobody else can have written their chain yet.
+    inserted = {obj.id for obj in session.new if isinstance(obj, Complaint)}
+    if inserted:
+        chained = {obj.complaint_id for obj in session.new if isinstance(obj, ComplaintEvent)}
+        session.info.setdefault(_FRESH, set()).update(inserted - chained)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_fresh(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_FRESH, None)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from workflow.domain.states import Action, ClockKind, ClockStatus, Role
 from workflow.models import Clock, Complaint, ComplaintEvent, SlaMark, Unit
 from workflow.services.calendars import calendar_for
 from workflow.services.queries import WORK_CLOCKS, local
+from workflow.services.redaction import shown_text
 from workflow.services.sop import active_sop
 
 AUDITORS = frozenset({Role.inspector, Role.coordinator, Role.admin_instansi, Role.leader})
@@ -91,7 +92,8 @@ def breach_audit(actor: Actor, filters: BreachFilter, now: datetime) -> dict:
         entry["days_late"] += late
         entry["worst"] = max(entry["worst"], late)
         rows.append({
-            "complaint_id": complaint.id, "tracking_code": complaint.tracking_code, "title": complaint.title,
+            "complaint_id": complaint.id, "tracking_code": complaint.tracking_code,
+            "title": shown_text(actor, complaint, complaint.title),
             "class": complaint.class_code, "category": complaint.category_code, "clock": clock.kind,
             "limit_working_days": clock.limit_working_days, "due_at": local(clock.due_at, tz),
             "ended_at": local(ended, tz), "still_open": ended is None, "working_days_late": late,

@@ -5,7 +5,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import event, or_, select
+from sqlalchemy import bindparam, event, or_, select
 from sqlalchemy.orm import Session
 
 from sop import Sop
@@ -38,23 +38,40 @@ def calendar_for(sop: Sop, unit: Unit | None, around: datetime) -> WorkingCalend
     return memo[key]
 
 
+# The regency's overrides and, for a unit, its own (``unit_id = NULL`` matches nothing: the regency alone).
+_OVERRIDES = (select(CalendarOverride.day, CalendarOverride.working, CalendarOverride.unit_id.is_not(None))
+              .where(or_(CalendarOverride.unit_id.is_(None), CalendarOverride.unit_id == bindparam("unit_id"))))
+
+
 def _build(sop: Sop, unit: Unit | None, years: tuple[int, ...]) -> WorkingCalendar:
+    # Only the overrides are read each transaction; the calendar made from them is kept per process.
+    overrides = tuple(tuple(row) for row in db.session.execute(_OVERRIDES, {"unit_id": unit.id if unit else None}))
+    regional = unit is None or unit.observes_regional_days
+    working_days = tuple(unit.working_days.split(",")) if unit else ("mon", "tue", "wed", "thu", "fri")
+    key = (sop.code, sop.version, regional, working_days, unit.timezone if unit else sop.sop.timezone, years,
+           tuple(sorted(overrides, key=lambda o: (o[2], o[0]))))
+    if key not in _ASSEMBLED:
+        if len(_ASSEMBLED) > 256:  # overrides change now and then: keep the memory of a long-lived worker bounded
+            _ASSEMBLED.clear()
+        _ASSEMBLED[key] = _assemble(sop, *key[2:])
+    return _ASSEMBLED[key]
+
+
+_ASSEMBLED: dict[tuple, WorkingCalendar] = {}
+
+
+def _assemble(sop: Sop, regional: bool, working_days: tuple[str, ...], timezone: str, years: tuple[int, ...],
+              overrides: tuple[tuple[date, bool, bool], ...]) -> WorkingCalendar:
     closed = set(national_days(sop.national.country, tuple(sop.national.categories), years))
-    if unit is None or unit.observes_regional_days:
+    if regional:
         closed.update(day.date for day in sop.regional_days)
     opened: set[date] = set()
-    scope = [CalendarOverride.unit_id.is_(None)]
-    if unit is not None:
-        scope.append(CalendarOverride.unit_id == unit.id)
-    overrides = db.session.scalars(select(CalendarOverride).where(or_(*scope))).all()
-    # A unit's own override wins over a regency-wide one for the same day, so it is applied last.
-    for override in sorted(overrides, key=lambda o: o.unit_id is not None):
-        (opened if override.working else closed).add(override.day)
-        (closed if override.working else opened).discard(override.day)
-    weekdays = weekday_numbers(unit.working_days.split(",")) if unit else weekday_numbers(
-        ("mon", "tue", "wed", "thu", "fri"))
-    tz = ZoneInfo(unit.timezone if unit else sop.sop.timezone)
-    return WorkingCalendar(tz=tz, weekdays=weekdays, closed_days=frozenset(closed), open_days=frozenset(opened))
+    # A unit's own override wins over a regency-wide one for the same day, so it is applied last (sorted so).
+    for day, working, _ in overrides:
+        (opened if working else closed).add(day)
+        (closed if working else opened).discard(day)
+    return WorkingCalendar(tz=ZoneInfo(timezone), weekdays=weekday_numbers(working_days),
+                           closed_days=frozenset(closed), open_days=frozenset(opened))
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -37,6 +37,7 @@ from workflow.services.queries import (
     NOTE_ACTION,
     ComplaintFilter,
     at_risk_days,
+    count_complaints,
     describe,
     list_complaints,
     local,
@@ -76,6 +77,9 @@ ROLE_QUEUES: dict[Role, tuple[str, ...]] = {
 }
 BULK_ACTIONS = (Action.acknowledge.value,)
 MAX_BULK = 100
+# Queues are counted up to here and shown as "10.000+" beyond: every staff page shows every count of the role,
+# and "all" or "supervision" would otherwise count a million rows each time.
+COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,8 @@ def queues_for(actor: Actor) -> tuple[str, ...]:
 
 
 def queue_counts(actor: Actor, now: datetime) -> dict[str, int]:
-    """Return how many complaints each of ``actor``'s queues holds."""
-    return {code: list_complaints(actor, queue_filter(actor, code, per_page=1), now)["total"]
-            for code in queues_for(actor)}
+    """Return how many complaints each of ``actor``'s queues holds; ``COUNT_LIMIT`` + 1 stands for "more"."""
+    return {code: count_complaints(actor, queue_filter(actor, code), now, COUNT_LIMIT) for code in queues_for(actor)}
 
 
 def queue_filter(actor: Actor, code: str, **refinements) -> ComplaintFilter:
@@ -113,7 +116,7 @@ def queue_filter(actor: Actor, code: str, **refinements) -> ComplaintFilter:
 
 def queue_page(actor: Actor, code: str, filters: ComplaintFilter, now: datetime) -> dict:
     """Return one page of a queue, each row with its nearest deadline marked on time, at risk or breached."""
-    page = list_complaints(actor, filters, now)
+    page = list_complaints(actor, filters, now, count_limit=COUNT_LIMIT)
     ids = [item["id"] for item in page["items"]]
     if ids:
         _, sop = active_sop()
@@ -245,7 +248,9 @@ def act_on_many(complaint_ids: list[int], action: str, actor: Actor, now: dateti
                 complaint = take_action(complaint_id, action, actor, now, {})
             done.append(complaint.tracking_code)
         except DomainError as error:
-            code = db.session.scalar(select(Complaint.tracking_code).where(Complaint.id == complaint_id))
+            # A complaint out of reach is named by the id that was sent: its tracking code would reveal it.
+            code = None if isinstance(error, NotFound) else db.session.scalar(
+                select(Complaint.tracking_code).where(Complaint.id == complaint_id))
             refused[code or str(complaint_id)] = error.message
     return BulkResult(done, refused)
 

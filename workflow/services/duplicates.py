@@ -25,6 +25,7 @@ from workflow.domain.rules import Actor, can_see_identity
 from workflow.domain.states import ArchiveReason, State
 from workflow.models import Complaint
 from workflow.services.queries import scoped
+from workflow.services.redaction import shown_text
 from workflow.services.routing import visible_complaint, words
 from workflow.services.sop import active_sop
 
@@ -169,7 +170,7 @@ def suggest_duplicates(complaint_id: int, actor: Actor, now: datetime, window_da
         compare_contact = identity or not (subject.anonymous or other.anonymous)
         value, reasons = score(subject, other, compare_contact, show_contact=identity)
         if value >= MIN_SCORE:
-            found.append(Match(summary(other, tz), value, reasons))
+            found.append(Match(summary(other, tz) | {"title": shown_text(actor, other, other.title)}, value, reasons))
     found.sort(key=lambda m: (-m.score, m.complaint["id"]))
     return found[:MAX_RESULTS]
 

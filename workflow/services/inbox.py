@@ -13,6 +13,7 @@ from workflow.domain.states import OPEN_STATES, REGENCY_ROLES, UNIT_SCOPED_ROLES
 from workflow.models import Clock, Complaint, SlaMark
 from workflow.services.calendars import calendar_for
 from workflow.services.queries import WORK_CLOCKS, local
+from workflow.services.redaction import shown_text
 from workflow.services.sop import active_sop
 
 KINDS = ("at_risk", "breached", "stuck", "bounced")
@@ -41,7 +42,7 @@ def escalation_inbox(actor: Actor, kind: str, now: datetime) -> dict:
                                     SlaMark.cycle == Clock.started_at)
             query = query.where(Clock.due_at >= now, warned).order_by(Clock.due_at)
         rows = db.session.execute(query.limit(LIMIT).options(selectinload(Complaint.unit))).all()
-        items = [_item(c, tz) | {"clock": k.kind, "due_at": local(k.due_at, tz),
+        items = [_item(c, tz, actor) | {"clock": k.kind, "due_at": local(k.due_at, tz),
                                  "reason": _reason(kind, k.kind),
                                  "working_days": calendar.working_days_between(min(k.due_at, now), max(k.due_at, now))}
                  for c, k in rows]
@@ -50,22 +51,24 @@ def escalation_inbox(actor: Actor, kind: str, now: datetime) -> dict:
                                                                 sop.escalation.stuck_working_days))
         query = (select(Complaint).where(Complaint.state.in_(open_states), Complaint.updated_at < since, scope)
                  .order_by(Complaint.updated_at))
-        items = [_item(c, tz) | {"reason": "Tidak ada tindakan sejak / no action since " + local(c.updated_at, tz),
-                                 "working_days": calendar.working_days_between(c.updated_at, now)}
+        items = [_item(c, tz, actor) | {"reason": "Tidak ada tindakan sejak / no action since "
+                                                  + local(c.updated_at, tz),
+                                        "working_days": calendar.working_days_between(c.updated_at, now)}
                  for c in db.session.scalars(query.limit(LIMIT).options(selectinload(Complaint.unit)))]
     else:
         query = (select(Complaint).where(Complaint.state.in_(open_states), scope,
                                          Complaint.bounce_count >= sop.sop.max_bounces)
                  .order_by(Complaint.bounce_count.desc(), Complaint.received_at))
-        items = [_item(c, tz) | {"reason": f"Dikembalikan {c.bounce_count}× (bukan wewenang) / returned "
+        items = [_item(c, tz, actor) | {"reason": f"Dikembalikan {c.bounce_count}× (bukan wewenang) / returned "
                                            f"{c.bounce_count} times", "working_days":
                                  calendar.working_days_between(c.received_at, now)}
                  for c in db.session.scalars(query.limit(LIMIT).options(selectinload(Complaint.unit)))]
     return {"kind": kind, "items": items}
 
 
-def _item(complaint: Complaint, tz: ZoneInfo) -> dict:
-    return {"id": complaint.id, "tracking_code": complaint.tracking_code, "title": complaint.title,
+def _item(complaint: Complaint, tz: ZoneInfo, actor: Actor) -> dict:
+    return {"id": complaint.id, "tracking_code": complaint.tracking_code,
+            "title": shown_text(actor, complaint, complaint.title),
             "state": complaint.state, "unit": complaint.unit.code if complaint.unit else None,
             "escalation_level": complaint.escalation_level, "received_at": local(complaint.received_at, tz)}
 

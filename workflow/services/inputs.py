@@ -169,6 +169,8 @@ def parse(model: type[Input], data: Any) -> Input:
         data = {}
     if not isinstance(data, dict):
         raise InvalidInput("Isi permintaan harus berupa objek JSON. / The body must be a JSON object.", {})
+    if nul := [field for field, value in _strings(data) if NUL in value]:
+        raise nul_refused(nul)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -178,6 +180,31 @@ def parse(model: type[Input], data: Any) -> Input:
             details[field] = _explain(error)
         raise InvalidInput("Isian tidak valid; perbaiki kolom yang disebut. / Invalid input; fix the fields named.",
                            details) from None
+
+
+# No person types U+0000, and PostgreSQL cannot store it: text that carries it is refused wherever it comes in.
+NUL = "\x00"
+
+
+def nul_refused(fields: list[str]) -> InvalidInput:
+    """Return the refusal of text that contains a NUL character, naming where it was."""
+    return InvalidInput("Isian berisi karakter NUL (U+0000) yang tidak dapat disimpan. / The input contains a NUL "
+                        "character (U+0000), which cannot be stored.",
+                        dict.fromkeys(fields[:10], "karakter NUL tidak diterima / NUL is not accepted"))
+
+
+def _strings(data: Any, where: str = ""):
+    # (field, text) for every key and string value in nested JSON data.
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            yield name, str(key)
+            yield from _strings(value, name)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, f"{where}.{index}")
+    elif isinstance(data, str):
+        yield where or "-", data
 
 
 def _explain(error: dict) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow.db import db
@@ -71,6 +71,8 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
 
     code = _new_tracking_code(sop.sop.tracking_prefix, received_at)
     pin = _pin_for(scope, idempotency_key) if idempotency_key else _random_pin()
+    # Read before the complaint joins the session: no flush half-way, no load of its (empty) clock list.
+    calendar = calendar_for(sop, None, received_at)
     complaint = Complaint(
         tracking_code=code, pin_hash=pin_hash(code, pin), state=State.received.value,
         channel=new.channel.value, title=new.title, description=new.description,
@@ -86,7 +88,6 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
     )
     db.session.add(complaint)
     clock = Clock(kind=ClockKind.verification.value)
-    calendar = calendar_for(sop, None, received_at)
     clocks.start(clock, received_at, sop.clocks.verification_working_days, calendar)
     complaint.clocks.append(clock)
     sla.schedule(clock, complaint, sop, calendar)
@@ -176,8 +177,12 @@ def _new_tracking_code(prefix: str, received_at: datetime) -> str:
     while True:
         suffix = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         code = f"{prefix}-{received_at:%y}-{suffix}"
-        if db.session.scalar(select(Complaint.id).filter_by(tracking_code=code)) is None:
+        if db.session.scalar(_CODE_TAKEN, {"code": code}) is None:
             return code
+
+
+# Built once: every filing asks it.
+_CODE_TAKEN = select(Complaint.id).where(Complaint.tracking_code == bindparam("code"))
 
 
 def _random_pin() -> str:

@@ -14,7 +14,6 @@
   the name is not caught: the administrator's confidentiality decision remains the real guard.)
 """
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -26,13 +25,11 @@ from workflow.domain.errors import InvalidInput, NotFound
 from workflow.domain.states import FINAL_STATES, Action, Role, State
 from workflow.models import Complaint, ComplaintEvent
 from workflow.services.queries import local, zone_of
+from workflow.services.redaction import REDACTED, identity_forms, redact  # noqa: F401  (one rule, shared)
 from workflow.services.sop import sop_of
 
 # Public steps whose comment carries the reporter's own words.
 REPORTER_WORDS = frozenset({Action.supply_info.value, Action.dispute.value, Action.confirm.value, "note", "rate"})
-
-
-REDACTED = "[disamarkan]"
 
 
 def published() -> ColumnElement[bool]:
@@ -61,28 +58,6 @@ def status_note(complaint: Complaint, events: Iterable[ComplaintEvent]) -> str |
     """Return the last staff note of a complaint whose content is shown, else None."""
     notes = staff_notes(events)
     return redact(complaint, notes[-1].comment) if notes and content_shown(complaint) else None
-
-
-def redact(complaint: Complaint, text: str | None) -> str | None:
-    """Return ``text`` with the reporter's name, phone and e-mail blanked out (any case, common phone forms)."""
-    if not text:
-        return text
-    for form in identity_forms(complaint):
-        text = re.sub(re.escape(form), REDACTED, text, flags=re.IGNORECASE)
-    return text
-
-
-def identity_forms(complaint: Complaint) -> list[str]:
-    """Return the forms the reporter's identity may take in free text, longest first."""
-    forms = {complaint.reporter_name or "", complaint.reporter_email or ""}
-    phone = complaint.reporter_phone or ""
-    digits = re.sub(r"[^0-9]", "", phone)
-    if digits:
-        local_digits = "0" + digits[2:] if digits.startswith("62") else digits
-        national = local_digits[1:] if local_digits.startswith("0") else local_digits
-        forms |= {phone, digits, local_digits, "+62" + national, "62" + national}
-    # Very short forms (a one-letter name) would blank ordinary words.
-    return sorted((f.strip() for f in forms if len(f.strip()) >= 3), key=len, reverse=True)
 
 
 def public_events(complaint_ids: Iterable[int], also: Iterable[str] = ()) -> dict[int, list[ComplaintEvent]]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from workflow.db import db
 from workflow.domain import clocks
@@ -28,6 +28,7 @@ from workflow.domain.states import (
 )
 from workflow.models import Clock, Complaint, ComplaintEvent, Unit
 from workflow.services.actions import actions_for, load_complaint, situation_of
+from workflow.services.redaction import found_only_by_identity, shown_text
 from workflow.services.sop import active_sop, sop_of
 
 DEADLINE_KEYS = {kind: f"{kind.value}_due" for kind in ClockKind}
@@ -77,6 +78,10 @@ def describe(complaint: Complaint, actor: Actor, now: datetime) -> dict:
     category = sop.category(complaint.category_code)
     klass = sop.complaint_class(complaint.class_code) if complaint.class_code else None
     show_identity = not complaint.anonymous or can_see_identity(actor)
+    # The reporter's own words (a story, a dispute) may name them: blanked out for whoever may not know them.
+    def text(value: str | None) -> str | None:
+        return shown_text(actor, complaint, value)
+
     events = db.session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
         .options(selectinload(ComplaintEvent.actor)).order_by(ComplaintEvent.id)).all()
@@ -85,8 +90,8 @@ def describe(complaint: Complaint, actor: Actor, now: datetime) -> dict:
         "tracking_code": complaint.tracking_code,
         "state": complaint.state,
         "state_label": State(complaint.state).label,
-        "title": complaint.title,
-        "description": complaint.description,
+        "title": text(complaint.title),
+        "description": text(complaint.description),
         "channel": complaint.channel,
         "category": {"code": complaint.category_code, "name": category.name if category else None},
         "class": {"code": klass.code, "name": klass.name} if klass else None,
@@ -117,7 +122,7 @@ def describe(complaint: Complaint, actor: Actor, now: datetime) -> dict:
         "version": complaint.version,
         "deadlines": deadlines(complaint, tz),
         "clocks": [clock_view(clock, now, tz) for clock in complaint.clocks],
-        "events": [event_view(event, tz, staff=True) for event in events],
+        "events": [event_view(event, tz, staff=True) | {"comment": text(event.comment)} for event in events],
         "allowed_actions": actions_for(actor, complaint, now),
     }
 
@@ -159,8 +164,31 @@ def receipt(complaint: Complaint) -> dict:
             "received_at": local(complaint.received_at, tz), "deadlines": deadlines(complaint, tz)}
 
 
-def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> dict:
-    """Return one page of the complaints ``actor`` may see, newest first, with the total."""
+def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime, count_limit: int | None = None) -> dict:
+    """Return one page of the complaints ``actor`` may see, in the filter's order, with the total.
+
+    With ``count_limit`` the total is counted up to one more than the limit (``"counted_to"`` says where the
+    count stopped): a queue of a million complaints needs no exact count to be paged through.
+    """
+    query = _filtered(actor, filters, now)
+    total = _count(query, count_limit)
+    counted_to = count_limit if count_limit is not None and total > count_limit else None
+    pages = (total + filters.per_page - 1) // filters.per_page
+    if counted_to is not None:  # there is always a next page past the counted ones
+        pages = max(pages, filters.page + 1)
+    rows = _page_of(query, filters)
+    regency_tz = ZoneInfo(active_sop()[1].sop.timezone)
+    found = {"items": [_summary(c, now, regency_tz, actor) for c in rows], "page": filters.page,
+             "per_page": filters.per_page, "total": total, "pages": pages}
+    return found | {"counted_to": counted_to} if count_limit is not None else found
+
+
+def count_complaints(actor: Actor, filters: ComplaintFilter, now: datetime, limit: int | None = None) -> int:
+    """Return how many complaints ``actor`` may see match ``filters`` (counting stops at ``limit`` + 1)."""
+    return _count(_filtered(actor, filters, now), limit)
+
+
+def _filtered(actor: Actor, filters: ComplaintFilter, now: datetime):
     if filters.page < 1 or not 1 <= filters.per_page <= MAX_PER_PAGE:
         raise InvalidInput("Halaman tidak valid. / Invalid page.",
                            {"page": ">= 1", "per_page": f"1–{MAX_PER_PAGE}"})
@@ -177,23 +205,73 @@ def list_complaints(actor: Actor, filters: ComplaintFilter, now: datetime) -> di
             raise InvalidInput("Unit tidak dikenal. / Unknown unit.", {"unit": filters.unit})
         query = query.where(Complaint.unit_id == unit_id)
     if filters.overdue is not None:
-        late = exists().where(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
-                              Clock.kind.in_(WORK_CLOCKS), Clock.due_at < now)
-        query = query.where(late if filters.overdue else ~late)
+        late = Clock.due_at < now
+        query = query.where(with_running_clock(late) if filters.overdue else ~exists().where(
+            Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value, Clock.kind.in_(WORK_CLOCKS),
+            late))
     if filters.q:
         # The user's % and _ are text to find, not wildcards.
         escaped = filters.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in
                                   (Complaint.tracking_code, Complaint.title, Complaint.description))))
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(
-        query.options(selectinload(Complaint.clocks), selectinload(Complaint.unit))
-        .order_by(*_ordering(filters.sort))
-        .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
-    regency_tz = ZoneInfo(active_sop()[1].sop.timezone)
-    return {"items": [_summary(c, now, regency_tz) for c in rows], "page": filters.page, "per_page": filters.per_page,
-            "total": total, "pages": (total + filters.per_page - 1) // filters.per_page}
+        if not can_see_identity(actor):
+            query = _without_hidden_reporters(query, filters.q)
+    return query
+
+
+def _count(query, limit: int | None) -> int:
+    # A constant, not the id: an index that holds the filtered columns then answers without reading the rows.
+    counted = query.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
+    if limit is not None:
+        counted = counted.limit(limit + 1)
+    return db.session.scalar(select(func.count()).select_from(counted.subquery()))
+
+
+def _page_of(query, filters: ComplaintFilter) -> list[Complaint]:
+    """Return one page of ``query`` in the filter's order.
+
+    Newest first reads the receipt-time index. Nearest deadline first is read in two parts instead of sorting
+    every matching complaint by a per-complaint subquery (a queue of a million would be sorted on each page):
+    the complaints with a running work clock, walked from the running clocks in deadline order, then those
+    without one, oldest first — for "supervision" once for the supervisory class, then for the others. Each
+    part reads only the ids it needs for the page; the complaints are then loaded by id.
+    """
+    offset, wanted = (filters.page - 1) * filters.per_page, filters.per_page
+    options = (selectinload(Complaint.clocks), selectinload(Complaint.unit))
+    if filters.sort == "received":
+        return db.session.scalars(query.options(*options).order_by(Complaint.received_at.desc(), Complaint.id.desc())
+                                  .limit(wanted).offset(offset)).all()
+    groups = [query]
+    if filters.sort == "supervision":
+        groups = [query.where(Complaint.class_code == SUPERVISORY_CLASS),
+                  query.where(or_(Complaint.class_code != SUPERVISORY_CLASS, Complaint.class_code.is_(None)))]
+    ids: list[int] = []
+    for part in (read for group in groups for read in (_ids_by_deadline(group), _ids_without_deadline(group))):
+        if len(ids) == wanted:
+            break
+        found = db.session.scalars(part.limit(offset + wanted - len(ids))).all()
+        ids += found[offset:]
+        offset = max(0, offset - len(found))
+    loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_(ids)).options(*options))}
+    return [loaded[i] for i in ids]
+
+
+def _ids_by_deadline(query):
+    # One row per complaint: the running work clock with its nearest deadline (ties: the first clock).
+    clock, sooner = aliased(Clock), aliased(Clock)
+    earlier = or_(sooner.due_at < clock.due_at, and_(sooner.due_at == clock.due_at, sooner.id < clock.id))
+    nearest = ~exists().where(sooner.complaint_id == clock.complaint_id, sooner.status == ClockStatus.running.value,
+                              sooner.kind.in_(WORK_CLOCKS), earlier)
+    return (query.with_only_columns(Complaint.id).join(clock, clock.complaint_id == Complaint.id)
+            .where(clock.status == ClockStatus.running.value, clock.kind.in_(WORK_CLOCKS), nearest)
+            .order_by(clock.due_at, Complaint.received_at, Complaint.id))
+
+
+def _ids_without_deadline(query):
+    running = exists().where(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
+                             Clock.kind.in_(WORK_CLOCKS))
+    return query.with_only_columns(Complaint.id).where(~running).order_by(Complaint.received_at, Complaint.id)
 
 
 # What happens next in each open state, and the clock whose deadline says by when (first running one wins).
@@ -266,17 +344,36 @@ def scoped(query, actor: Actor):
     return query.where(Complaint.id == actor.complaint_id) if actor.complaint_id else query.where(False)
 
 
-def _summary(complaint: Complaint, now: datetime, regency_tz: ZoneInfo) -> dict:
+def _summary(complaint: Complaint, now: datetime, regency_tz: ZoneInfo, actor: Actor) -> dict:
     tz = ZoneInfo(complaint.unit.timezone) if complaint.unit else regency_tz
     running = [c for c in complaint.clocks
                if c.status == ClockStatus.running.value and c.kind in WORK_CLOCKS]
     next_due = min(running, key=lambda c: c.due_at, default=None)
-    return {"id": complaint.id, "tracking_code": complaint.tracking_code, "title": complaint.title,
+    return {"id": complaint.id, "tracking_code": complaint.tracking_code,
+            "title": shown_text(actor, complaint, complaint.title),
             "state": complaint.state, "category": complaint.category_code, "class": complaint.class_code,
             "channel": complaint.channel, "unit": complaint.unit.code if complaint.unit else None,
             "escalation_level": complaint.escalation_level, "received_at": local(complaint.received_at, tz),
             "next_due": local(next_due.due_at, tz) if next_due else None,
             "overdue": any(clocks.is_overdue(c, now) for c in running), "version": complaint.version}
+
+
+def _without_hidden_reporters(query, q: str):
+    """Drop the anonymous complaints a text search found only by their hidden reporter's name, phone or e-mail.
+
+    Few complaints are anonymous and fewer name their reporter in the text, so the candidates are read and
+    checked against the text as the searcher would read it (``redaction``), which SQL cannot do alike on
+    every database.
+    """
+    candidates = db.session.execute(query.order_by(None).where(
+        Complaint.anonymous.is_(True),
+        or_(Complaint.reporter_name.is_not(None), Complaint.reporter_phone.is_not(None),
+            Complaint.reporter_email.is_not(None)))
+        .with_only_columns(Complaint.id, Complaint.tracking_code, Complaint.title, Complaint.description,
+                           Complaint.reporter_name, Complaint.reporter_phone, Complaint.reporter_email)).all()
+    hidden = [row.id for row in candidates
+              if found_only_by_identity(row, q, [row.tracking_code, row.title, row.description])]
+    return query.where(Complaint.id.not_in(hidden)) if hidden else query
 
 
 # Staff desk events that are not lifecycle actions (workflow/services/desk.py): never shown to reporters.
@@ -296,22 +393,19 @@ def at_risk_days(limit_working_days: int, warning_fraction: float) -> int:
     return max(DUE_SOON_WORKING_DAYS, warning_left - 1)
 
 
-def next_deadline():
-    """Return the SQL expression of a complaint's nearest running work-clock deadline (None without one)."""
-    return (select(func.min(Clock.due_at))
-            .where(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
-                   Clock.kind.in_(WORK_CLOCKS))
-            .correlate(Complaint).scalar_subquery())
+def with_running_clock(condition) -> ColumnElement[bool]:
+    """Return the SQL condition "has a running work clock that meets ``condition``" (a condition on :class:`Clock`).
 
-
-def _ordering(sort: str) -> list:
-    if sort == "received":
-        return [Complaint.received_at.desc(), Complaint.id.desc()]
-    due = next_deadline()
-    by_deadline = [case((due.is_(None), 1), else_=0), due, Complaint.received_at, Complaint.id]
-    if sort == "supervision":
-        return [case((Complaint.class_code == SUPERVISORY_CLASS, 0), else_=1), *by_deadline]
-    return by_deadline
+    Running clocks belong to open complaints only, so the ones that match are few: they are read once and their
+    complaints matched by primary key. As a correlated EXISTS, PostgreSQL misjudges how few running clocks are
+    past due — most running deadlines lie ahead, almost every other clock's behind — and reads every complaint
+    in reach to find them (0.4 s at a million); given the matches as one array, it looks each one up.
+    """
+    matching = and_(Clock.status == ClockStatus.running.value, Clock.kind.in_(WORK_CLOCKS), condition)
+    if db.session.get_bind().dialect.name == "postgresql":
+        found = select(func.array_agg(Clock.complaint_id)).where(matching).scalar_subquery()
+        return Complaint.id == any_(cast(found, ARRAY(Integer)))
+    return Complaint.id.in_(select(Clock.complaint_id).where(matching))
 
 
 def _narrowed(query, filters: ComplaintFilter, now: datetime):
@@ -348,14 +442,12 @@ def _narrowed(query, filters: ComplaintFilter, now: datetime):
 
         calendar = calendar_for(sop, None, now)
         if filters.at_risk:
-            running = and_(Clock.complaint_id == Complaint.id, Clock.status == ClockStatus.running.value,
-                           Clock.kind.in_(WORK_CLOCKS), Clock.due_at >= now)
             limits = db.session.scalars(select(Clock.limit_working_days).where(
                 Clock.status == ClockStatus.running.value, Clock.kind.in_(WORK_CLOCKS)).distinct()).all()
             close = [and_(Clock.limit_working_days == limit,
                           Clock.due_at <= calendar.deadline(now, at_risk_days(limit, sop.escalation.warning_fraction)))
                      for limit in limits]
-            query = query.where(exists().where(running, or_(*close)) if close else False)
+            query = query.where(with_running_clock(and_(Clock.due_at >= now, or_(*close))) if close else False)
         if filters.stuck:
             since = calendar.end_of_day(calendar.working_day_before(calendar.local_date(now),
                                                                     sop.escalation.stuck_working_days))

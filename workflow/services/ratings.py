@@ -65,7 +65,7 @@ def _score(score: int | str | None) -> int | None:
     if isinstance(score, bool):
         return None
     if isinstance(score, str):
-        score = int(score.strip()) if score.strip().isdigit() else None
+        score = int(score.strip()) if score.strip().isdecimal() else None
     return score if isinstance(score, int) and score in SCORES else None
 
 

@@ -324,7 +324,7 @@ def _score(raw) -> int | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, str):
-        raw = int(raw.strip()) if raw.strip().isdigit() else None
+        raw = int(raw.strip()) if raw.strip().isdecimal() else None
     return raw if isinstance(raw, int) and 1 <= raw <= 4 else None
 
 

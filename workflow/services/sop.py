@@ -1,6 +1,7 @@
 """Use cases for SOP versions: load a folder as a new version, find the active one, pin complaints."""
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from sop import Sop, load_sop, sop_path
 from sop.loader import checksum
@@ -18,6 +19,7 @@ def load_sop_version(folder_or_name: str, actor: Actor | None = None) -> SopVers
     """
     folder = sop_path(folder_or_name) if "/" not in folder_or_name else folder_or_name
     sop = load_sop(folder)
+    db.session.info.pop(_ACTIVE, None)
     digest = checksum(sop)
     existing = db.session.scalar(select(SopVersion).filter_by(code=sop.code, version=sop.version))
     if existing is not None:
@@ -61,34 +63,46 @@ def sync_units(sop: Sop) -> None:
 
 
 def active_version(code: str | None = None) -> SopVersion:
-    """Return the active SOP version (of ``code``, or the only SOP loaded)."""
-    query = select(SopVersion).filter_by(active=True)
-    if code:
-        query = query.filter_by(code=code)
-    version = db.session.scalars(query.order_by(SopVersion.id)).first()
+    """Return the active SOP version (of ``code``, or the only SOP loaded).
+
+    Read once per transaction: filing a complaint, routing it and counting it all ask for it.
+    """
+    code = code or None
+    memo = db.session.info.setdefault(_ACTIVE, {})
+    version = memo.get(code)
     if version is None:
-        raise NotFound("Belum ada SOP aktif; jalankan `flask sop load klungkung`.", {"sop": code})
+        query = _ACTIVE_ANY if code is None else select(SopVersion).filter_by(active=True, code=code).order_by(
+            SopVersion.id)
+        version = db.session.scalars(query).first()
+        if version is None:
+            raise NotFound("Belum ada SOP aktif; jalankan `flask sop load klungkung`.", {"sop": code})
+        memo[code] = version
     return version
 
 
 def active_sop(code: str | None = None) -> tuple[SopVersion, Sop]:
     """Return the active SOP version row and its parsed SOP."""
     version = active_version(code)
-    return version, parsed(version.id, version.checksum, version.document)
+    return version, sop_of(version)
 
 
 def sop_of(version: SopVersion) -> Sop:
-    """Return the parsed SOP of a stored version."""
-    return parsed(version.id, version.checksum, version.document)
+    """Return the parsed SOP of a stored version (its large document is read only the first time)."""
+    key = (version.id, version.checksum)
+    if key not in _PARSED:
+        _PARSED[key] = Sop.model_validate(version.document)
+    return _PARSED[key]
 
 
 # Parsed SOPs by (version id, checksum): versions are immutable, so the cache never goes stale.
 _PARSED: dict[tuple[int, str], Sop] = {}
+# Per session: the active version rows of the current transaction, by SOP code (None: the only SOP).
+_ACTIVE = "aduflow.sop.active"
+_ACTIVE_ANY = select(SopVersion).filter_by(active=True).order_by(SopVersion.id)
 
 
-def parsed(version_id: int, digest: str, document: dict) -> Sop:
-    """Parse a stored SOP document once per version."""
-    key = (version_id, digest)
-    if key not in _PARSED:
-        _PARSED[key] = Sop.model_validate(document)
-    return _PARSED[key]
+@event.listens_for(Session, "after_transaction_end")
+def _forget_active(session: Session, transaction) -> None:
+    # Another process may load a new version: the active one is read again in every transaction.
+    if transaction.parent is None:
+        session.info.pop(_ACTIVE, None)
