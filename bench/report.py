@@ -127,8 +127,8 @@ def _intake(intake: dict | None) -> str:
 
 
 def _sweep(results: dict) -> str:
-    rows = [(name, results[name]) for name in ("sweep-pg-small-1pct", "sweep-pg-small", "sweep-pg-big", "sweep-sqlite-small")
-            if name in results]
+    runs = ("sweep-pg-small-1pct", "sweep-pg-small", "sweep-pg-big", "sweep-sqlite-small")
+    rows = [(name, results[name]) for name in runs if name in results]
     helpdesk = results.get("helpdesk_escalate")
     if not rows and not helpdesk:
         return ""
@@ -198,7 +198,8 @@ def _commands() -> str:
     return ("## How to run\n\n```sh\nmake bench               # everything above, then this page (bench/run)\n"
             "BENCH_SMALL=1 bench/run  # a rehearsal on small data sets\n```\n\n"
             "The steps, each also runnable alone: `bench/intake.py`, `bench/helpdesk_escalate.py`, "
-            "`bench/sweep.py --open N --due-count M --database URL`, `bench/generate.py --complaints N --database URL`, "
+            "`bench/sweep.py --open N --due-count M --database URL`, "
+            "`bench/generate.py --complaints N --database URL`, "
             "`bench/pages.py --database URL`, `bench/indicators.py` (indicator read costs, not part of the run). "
             "Each writes its JSON to `bench/out/`; the exact command line of each step is in its JSON.\n")
 
