@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run db test lint clean chromium translations screenshots bench
+.PHONY: install run db test lint clean chromium translations screenshots bench reliability
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,12 @@ screenshots: install chromium
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	bench/run
+
+# Issue 9's full runs: load (5,000 complaints × 50 clients), faults, two machines, then the API fuzz
+# (bench/fuzz.py, ≥ 1,000 cases); rewrites docs/RELIABILITY.md. Bounded versions run in `make test`.
+reliability: install
+	$(BIN)/python bench/fuzz.py
+	$(BIN)/python bench/reliability.py --full
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

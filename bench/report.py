@@ -22,15 +22,17 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--seconds", type=int, default=None, help="how long the whole run took")
+    parser.add_argument("--note", default="", help="a paragraph on how these figures were taken, if not by one run")
     args = parser.parse_args()
     results = {path.stem: json.loads(path.read_text()) for path in sorted(args.results.glob("*.json"))}
-    args.output.write_text(render(results, args.seconds))
+    args.output.write_text(render(results, args.seconds, args.note))
     print(f"wrote {args.output}")
 
 
-def render(results: dict, seconds: int | None) -> str:
+def render(results: dict, seconds: int | None, note: str = "") -> str:
     """Return the whole page as Markdown."""
-    parts = [_head(results, seconds), _targets(results), _intake(results.get("intake")),
+    parts = [_head(results, seconds), f"**Note.** {note}\n" if note else "", _targets(results),
+             _intake(results.get("intake")),
              _sweep(results), _pages(results.get("pages"), results.get("generate")),
              _memory(results), _commands()]
     analysis = ROOT / "bench" / "analysis.md"
