@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
-DEV_SECRET = "dev-only-secret-change-me"
+DEV_SECRET = "dev-only-secret-change-me"  # nosec B105  # the development default, refused in production
 
 
 class Config:
@@ -15,7 +15,7 @@ class Config:
     # Aware ISO-8601 moment to freeze "now" (demos, tests); empty means the real clock.
     FIXED_NOW = ""
     SOP_NAME = "klungkung"
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # nosec B105  # the name of a hash function
     # Attachments: at most this many per complaint, each at most this many bytes (see ATTACHMENT_DIR).
     ATTACHMENT_MAX_COUNT = 5
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
@@ -129,12 +129,12 @@ class TestingConfig(Config):
 
     TESTING = True
     # Password hashing is deliberately slow; the suite creates hundreds of accounts.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105  # the name of a hash function (tests only)
     OPEN311_ENDPOINT_TYPE = "test"
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "test-secret"
+        self.SECRET_KEY = "test-secret"  # nosec B105  # the test suite's own key, never deployed
         # Never the repository's instance/ folder; tests that upload give each test its own folder.
         self.ATTACHMENT_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-attachments")
         # Off by default: other tests count outbox rows; the notification tests switch it on.

@@ -7,7 +7,7 @@ After a restore, run ``flask audit verify``: the hash chains prove nothing was a
 
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404  # pg_dump and psql with fixed argument lists, never a shell
 from pathlib import Path
 
 import click
@@ -56,7 +56,7 @@ def _run(command: list[str]) -> None:
     if shutil.which(command[0]) is None:
         raise click.ClickException(f"{command[0]} not found: install postgresql-client")
     # A fixed argument list, no shell: nothing from the user is interpreted.
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # nosec B603
     if done.returncode != 0:
         raise click.ClickException(f"{command[0]} failed: {done.stderr.strip()}")
 

@@ -145,11 +145,12 @@ def change_password(user_id: int, current: str, new: str, now: datetime) -> User
     user = _user(user_id)
     if not check_password_hash(user.password_hash, current):
         raise InvalidInput("Kata sandi sekarang salah. / The current password is wrong.",
-                           {"current_password": "salah / wrong"})
+                           {"current_password": "salah / wrong"})  # nosec B105  # the problem, not a password
     _check_new_password(user, new)
     if check_password_hash(user.password_hash, new):
+        # Bandit B105 below is a false alarm: the words say what is wrong with a typed password.
         raise InvalidInput("Kata sandi baru harus berbeda. / The new password must differ.",
-                           {"new_password": "sama dengan yang sekarang / same as the current one"})
+                           {"new_password": "sama dengan yang sekarang / same as the current one"})  # nosec B105
     user.password_hash = _hash(new)
     _record(user, user.id, now, "password_changed")
     db.session.flush()
@@ -358,8 +359,9 @@ def _check_new_password(user: User, new: str) -> None:
                            {"new_password": f"minimal {MIN_PASSWORD_LENGTH} karakter / at least "
                                             f"{MIN_PASSWORD_LENGTH} characters"})
     if user.username.lower() in new.lower():
+        # Bandit B105 below is a false alarm: the words say what is wrong with a typed password.
         raise InvalidInput("Kata sandi tidak boleh memuat nama pengguna. / The password must not contain the "
-                           "username.", {"new_password": "memuat nama pengguna / contains the username"})
+                           "username.", {"new_password": "memuat nama pengguna / contains the username"})  # nosec B105
 
 
 def _hash(password: str) -> str:
