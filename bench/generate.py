@@ -333,16 +333,18 @@ class Life:
         self.verified_at = self.closed_at = self.entered_by = None
         self.bounces = 0
 
-    # The calendar of the unit holding the complaint (the regency's before disposition), as the services use.
     def calendar(self) -> FastCalendar:
+        """Return the working calendar of the unit holding the complaint (the regency's before disposition)."""
         if self.unit is None:
             return self.w["fast_regency"]
         return self.w["fast"][self.w["unit_calendar"][self.unit]]
 
     def emit(self, at, actor, action, from_state=None, to_state=None, comment=None, internal=False, details=None):
+        """Record one audit event (sealed into the chain when the rows are written)."""
         self.events.append((at, actor[0], actor[1], action, from_state, to_state, comment, internal, details or {}))
 
     def touch(self, at: datetime) -> None:
+        """Note a change to the complaint row: its time and a new version."""
         self.updated, self.version = at, self.version + 1
 
     def later(self, moment: datetime, working_days: int) -> datetime:
@@ -355,8 +357,8 @@ class Life:
         day = calendar.add_working_days(calendar.local_date(moment), working_days)
         return calendar.end_of_day(day) - timedelta(hours=16) + timedelta(seconds=self.rng.randint(0, 27_000))
 
-    # The SLA sweep, run in the simulation at the very moment each threshold falls due.
     def sweep_until(self, moment: datetime) -> None:
+        """Fire, in time order, every SLA threshold of the running clocks that falls due up to ``moment``."""
         while True:
             due = []
             for kind, clock in self.clocks.items():
@@ -373,6 +375,7 @@ class Life:
             self.fire(at, kind, name)
 
     def thresholds(self, clock) -> list:
+        """Return the SLA thresholds of ``clock`` as the sweep computes them."""
         # The same deadlines recur for thousands of complaints: thresholds are computed once per worker.
         calendar = self.calendar()
         resolution = clock.kind == RESOLUTION
@@ -385,6 +388,7 @@ class Life:
         return found
 
     def fire(self, at: datetime, kind: str, name: str) -> None:
+        """Record one threshold as the sweep does: its mark, its events, a breach and an escalation."""
         clock = self.clocks[kind]
         self.fired[(kind, clock.started_at)].add(name)
         self.marks.append((self.id * 5 + KIND_INDEX[kind], name, clock.started_at, at))
@@ -406,6 +410,7 @@ class Life:
                 self.emit(at, system, "ombudsman_notice", comment=OMBUDSMAN_NOTICE)
 
     def escalate(self, at: datetime, level: int, reason: str) -> bool:
+        """Raise the escalation level to ``level`` (with its audit event); return whether it rose."""
         if self.level >= level:
             return False
         self.level = level
@@ -430,6 +435,7 @@ class Life:
         self.touch(at)
 
     def limit(self, kind: str) -> int:
+        """Return the working-day limit of a clock of ``kind`` for this complaint."""
         limits = self.w["clocks"]
         if kind == RESOLUTION:
             return self.w["limits"][(self.klass, self.category, self.kecamatan)]
@@ -443,9 +449,8 @@ class Life:
         self.sweep_until(at)
         return True
 
-    # --- the story -------------------------------------------------------------------------------------------
-
     def live(self) -> None:
+        """Play the complaint's story from receipt until ``NOW`` (or until it ends)."""
         w, rng = self.w, self.rng
         self.category, _, self.default_unit, self.default_class = w["categories"][
             bisect(w["cumulative"], rng.random() * w["cumulative"][-1])]
@@ -491,6 +496,7 @@ class Life:
         self.handle(at)
 
     def file(self) -> None:
+        """File the complaint: the filing event and its running verification clock."""
         w, rng, at = self.w, self.rng, self.received
         if self.channel in STAFF_CHANNELS:
             actor = (rng.choice(w["admins"]), "admin_instansi")
@@ -511,6 +517,7 @@ class Life:
             "clock": clock.kind, "limit_working_days": clock.limit_working_days, "due_at": clock.due_at.isoformat()})
 
     def request_info(self, at: datetime, actor: tuple) -> None:
+        """Ask the reporter for information; they supply it in time, or the window archives the complaint."""
         rng = self.rng
         resume_to = self.state
         self.act(at, Action.request_info, actor, State.pending_info.value, rng.choice(INFO_REQUESTS),
@@ -536,6 +543,7 @@ class Life:
         self.act(at, Action.supply_info, (None, "reporter"), resume_to, rng.choice(INFO_SUPPLIED))
 
     def verify(self, at: datetime, admin: tuple) -> None:
+        """Verify and dispose the complaint to its category's unit (or the Puskesmas of its kecamatan)."""
         w, rng = self.w, self.rng
         unit = self.default_unit
         if self.category == "layanan-kesehatan" and self.kecamatan and rng.random() < 0.7:
@@ -547,6 +555,7 @@ class Life:
             "confidential": self.confidential, "sop_version": w["version"]})
 
     def handle(self, at: datetime) -> None:
+        """Play the unit's part: a possible return, acknowledgement, follow-ups and the reporter's answer."""
         w, rng = self.w, self.rng
         if rng.random() < 0.04:  # "bukan wewenang": back to the administrator, then to another unit
             at = self.later(at, rng.choice((0, 1, 2)))
@@ -603,6 +612,7 @@ class Life:
             return
 
     def respond(self, at: datetime, actor: tuple) -> None:
+        """Post the follow-up, sometimes with what failed (the complaint's finding)."""
         rng, details = self.rng, {}
         if rng.random() < 0.4:
             failures = [k for k in ("procedure", "facilities", "cost", "staff") if rng.random() < 0.3] or ["facilities"]
@@ -613,10 +623,12 @@ class Life:
         self.act(at, Action.respond, actor, State.responded.value, rng.choice(RESPONSES), details)
 
     def close(self, at: datetime, action: Action, actor: tuple, closure: str, comment: str | None = None) -> None:
+        """Close the complaint by ``action``."""
         self.closure, self.closed_at = closure, at
         self.act(at, action, actor, State.closed.value, comment, {"closure": closure})
 
     def rate(self, at: datetime) -> None:
+        """Let a share of reporters rate the handling after closing."""
         if self.rng.random() < 0.35:
             score = self.rng.choice((5, 5, 4, 4, 4, 3, 2, 1))
             at = at + timedelta(minutes=self.rng.randint(1, 90))
@@ -1134,6 +1146,8 @@ def process_cpu(pid: int) -> float | None:
 
 def roll_up() -> int:
     """Sum the loaded facts into the monthly roll-ups and duration histograms, as ``indicators.rebuild`` does."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE indicator_facts"))  # just loaded: the grouping is planned on real sizes
     for name, column in indicators.DIMENSIONS.items():
         key = literal("") if column is None else getattr(IndicatorFact, column)
         sums = [func.sum(getattr(IndicatorFact, c)) for c in indicators.COUNTS]

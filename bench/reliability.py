@@ -40,8 +40,8 @@ from workflow.db import db  # noqa: E402
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/aduflow_reliability"
 # (bounded = the tests' sizes, full = issue #9's); every scenario runs in both.
 SIZES = {
-    "bounded": {"load": (150, 10), "retries": (30, 10), "worker_kill": (100, 10), "gateways_down": (20, 5),
-                "hub_down": (4, 3), "sweep_killed": (40, 2), "postgres_restart": (40, 10),
+    "bounded": {"load": (100, 10), "retries": (30, 10), "worker_kill": (60, 10), "gateways_down": (20, 5),
+                "hub_down": (4, 3), "sweep_killed": (20, 1), "postgres_restart": (30, 10),
                 "two_machines": (60, 10, 10)},
     "full": {"load": (5000, 50), "retries": (1000, 50), "worker_kill": (1000, 20), "gateways_down": (500, 20),
              "hub_down": (50, 20), "sweep_killed": (1000, 25), "postgres_restart": (1000, 20),
@@ -60,7 +60,11 @@ def main() -> int:
     parser.add_argument("--only", help=f"comma list of scenarios ({', '.join(SCENARIOS)})")
     parser.add_argument("--json", default=str(ROOT / "bench" / "out" / "reliability.json"))
     parser.add_argument("--doc", default=str(ROOT / "docs" / "RELIABILITY.md"), help="Markdown report ('' for none)")
+    parser.add_argument("--render", action="store_true", help="only rewrite --doc from the figures in --json")
     args = parser.parse_args()
+    if args.render:
+        Path(args.doc).write_text(markdown(json.loads(Path(args.json).read_text())))
+        return 0
     # A SIGTERM (a CI timeout) must run the teardown that stops every process started here.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fakes' request lines
@@ -257,8 +261,7 @@ def markdown(report: dict) -> str:
                       f"intact each time (last check: {max(audits):,} events)."]
     lines += ["", "## Bad inputs", ""]
     if "security" in report:
-        lines += ["From `bench/out/security.json` (the security tests' figures):", "", "```json",
-                  json.dumps(report["security"], indent=2)[:4000], "```"]
+        lines += _security_lines(report["security"])
     else:
         lines += ["Bad and hostile inputs (malformed JSON, oversized and NUL-laden fields, forged tokens, path and",
                   "header tricks) are tried by the security tests: see `tests/security/`. When they write",
@@ -275,6 +278,23 @@ def markdown(report: dict) -> str:
               "and the throwaway PostgreSQL: `tests/reliability/harness.py`; checks: `tests/reliability/checks.py`.",
               ""]
     return "\n".join(lines)
+
+
+def _security_lines(security: dict) -> list[str]:
+    # bench/fuzz.py's report: one section per surface with cases, answers by status and failures by kind.
+    lines = [f"From `bench/out/security.json` (`bench/fuzz.py`, seed {security.get('seed')}, "
+             f"{security.get('database')}); what each answer was checked for is in `tests/security/`.", "",
+             "| surface | cases | answers by status | 5xx | failures | s |", "|---|---:|---|---:|---|---:|"]
+    for surface, figures in security.items():
+        if not isinstance(figures, dict) or "cases" not in figures:
+            continue
+        statuses = figures.get("statuses", {})
+        fives = sum(n for status, n in statuses.items() if str(status).startswith("5"))
+        failures = ", ".join(f"{n} × {kind}" for kind, n in figures.get("failures_by_kind", {}).items()) or "none"
+        lines.append(f"| {surface} | {figures['cases']:,} | "
+                     + ", ".join(f"{n:,} × {status}" for status, n in sorted(statuses.items()))
+                     + f" | {fives} | {failures} | {figures.get('seconds', '')} |")
+    return lines
 
 
 FAULTS = {
@@ -297,7 +317,8 @@ def _fault_line(name: str, outcome: dict) -> str:
         "worker_kill": lambda: f"{f['workers_killed']} worker(s) killed, {f['requests_lost_in_flight']} request(s) "
                                f"lost in flight and retried, {f['workers_after']} workers serving afterwards",
         "postgres_restart": lambda: f"restart took {f['restart_seconds']} s; answers meanwhile "
-                                    f"{f['answers_5xx_during_restart'] or 'none'} (503 with Retry-After, retried); "
+                                    f"{_fives({'server_errors_5xx': f['answers_5xx_during_restart']})} "
+                                    f"(503 with Retry-After, each retried); "
                                     f"workers alive afterwards: {', '.join(f['workers_alive_after'])}",
         "gateways_down": lambda: f"{f['messages_retried_during_outage']} messages failed during the outage and were "
                                  f"retried; all delivered {f['delivered_after_seconds']} s after the gateways returned",
@@ -306,10 +327,11 @@ def _fault_line(name: str, outcome: dict) -> str:
                             f"hub); "
                             f"a pull while down exited {f['pull_while_down_exit']}; {f['reports_imported_once']} of "
                             f"{f['reports_in_hub']} hub reports imported exactly once (`{f['pull_after']}`)",
-        "sweep_killed": lambda: f"{f['due_clocks']} due clocks, batch {f['batch']}: killed after "
-                                f"{f['marks_when_killed']} of {f['marks_expected']} marks; second pass "
+        "sweep_killed": lambda: f"{f['due_clocks']:,} due clocks, batch {f['batch']}: killed after "
+                                f"{f['marks_when_killed']:,} of {f['marks_expected']:,} marks; second pass "
                                 f"`{f['second_pass']}`",
-        "two_machines": lambda: f"{f['sms_requests']} SMS requests for {f['sms_messages']} messages (none sent twice); "
+        "two_machines": lambda: f"{f['sms_requests']:,} SMS requests for {f['sms_messages']:,} messages (none sent "
+                                f"twice); "
                                 f"work split {json.dumps(outcome.get('work_split', {}))}",
         "retries": lambda: f"{outcome['load']['client_timeouts']:,} client timeouts, "
                            f"{outcome['load']['replayed_200']:,} answered by replay (200), one complaint per key",

@@ -96,8 +96,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="time the passes over the data already in the database (built earlier, e.g. copied "
                              "with createdb -T); no rebuild")
-    parser.add_argument("--build-only", action="store_true", help="build the data set and stop (to copy it, then "
-                                                                    "time passes over copies with --reuse)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the data set, write its figures and stop (to copy it, then time passes over "
+                             "copies with --reuse)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     due_count = args.due_count if args.due_count is not None else round(args.open * args.due)
@@ -135,25 +136,28 @@ def main() -> None:
         print(f"{dialect}: {result['open']:,} open complaints, {result['due']:,} due, {staff} staff"
               + (f"; built in {result['build_seconds']:.0f} s, facts in {result['facts_seconds']:.0f} s"
                  if not args.reuse else " (reused)"))
-        if args.build_only:
-            return
-        started = time.perf_counter()
-        calendar_for(sop_of(_active_version()), None, NOW)
-        db.session.commit()
-        result["calendar_seconds"] = round(time.perf_counter() - started, 3)
-        print(f"  calendar (holidays of 5 years, once per process): {result['calendar_seconds']:.2f} s")
-        for label in ("due_pass", "second_pass"):
-            result[label] = timed_pass(args.batch, args.workers, args.database, not args.no_notifications)
-            figures = result[label]
-            print(f"  {label.replace('_', ' ')}: {figures['seconds']:.2f} s, clocks {figures['clocks']:,}, "
-                  f"escalations {figures['escalations']:,}, events {figures['events']:,}, marks {figures['marks']:,}, "
-                  f"outbox messages {figures['outbox_messages']:,}"
-                  + (f", {figures['clocks_per_second']:,.0f} clocks/s" if figures["clocks"] else ""))
+        if not args.build_only:
+            time_passes(args, result)
         result["versions"] = versions(dialect)
     result["command"] = " ".join(sys.argv[1:])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"  figures written to {args.json}")
+
+
+def time_passes(args: argparse.Namespace, result: dict) -> None:
+    """Time the due pass and the empty second pass into ``result``, printing each."""
+    started = time.perf_counter()
+    calendar_for(sop_of(_active_version()), None, NOW)
+    db.session.commit()
+    result["calendar_seconds"] = round(time.perf_counter() - started, 3)
+    print(f"  calendar (holidays of 5 years, once per process): {result['calendar_seconds']:.2f} s")
+    for label in ("due_pass", "second_pass"):
+        result[label] = figures = timed_pass(args.batch, args.workers, args.database, not args.no_notifications)
+        print(f"  {label.replace('_', ' ')}: {figures['seconds']:.2f} s, clocks {figures['clocks']:,}, "
+              f"escalations {figures['escalations']:,}, events {figures['events']:,}, marks {figures['marks']:,}, "
+              f"outbox messages {figures['outbox_messages']:,}"
+              + (f", {figures['clocks_per_second']:,.0f} clocks/s" if figures["clocks"] else ""))
 
 
 def timed_pass(batch: int, workers: int, url: str, notifications: bool) -> dict:

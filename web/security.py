@@ -28,8 +28,8 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul():
-        # Paths, query strings, headers and url-encoded forms; JSON bodies and multipart text fields are
-        # refused where they are parsed (workflow.services.inputs.parse), files are binary.
+        # Paths, query strings, headers and forms; JSON bodies are refused where they are parsed
+        # (workflow.services.inputs.parse), and uploaded files are binary.
         if found := nul_carriers():
             raise nul_refused(found)
 
@@ -52,6 +52,10 @@ def nul_carriers() -> list[str]:
         raw = request.get_data(cache=True)
         if b"\x00" in raw or b"%00" in raw:
             found.append("form")
+    elif request.mimetype == "multipart/form-data":
+        # Parsed within MAX_CONTENT_LENGTH, as the CSRF check would parse it anyway; the text fields only.
+        found += [name or "-" for name, value in request.form.items(multi=True)  # a part may come without a name
+                  if NUL in (name or "") or NUL in (value or "")]
     return found
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.db import UTCDateTime, db, utcnow
 from workflow.domain.states import (
+    OPEN_STATES,
     UNIT_STATES,
     ArchiveReason,
     Channel,
@@ -170,6 +171,9 @@ class CalendarOverride(db.Model):
 
 
 _UNIT_STATES = sorted(s.value for s in UNIT_STATES)
+_OPEN = _in("state", sorted(s.value for s in OPEN_STATES))
+_RUNNING = "status = 'running'"
+_DRAFTS = "action = 'draft_response'"  # services.queries.DRAFT_ACTION
 # Complaints imported by a connector carry the source system's id in external_ref (unique per channel).
 _IMPORTED_REF = "external_ref IS NOT NULL AND channel IN ('lapor', 'mesadu')"
 
@@ -198,6 +202,10 @@ class Complaint(db.Model):
         CheckConstraint("lat IS NULL OR (lat BETWEEN -90 AND 90)", name="lat"),
         CheckConstraint("lng IS NULL OR (lng BETWEEN -180 AND 180)", name="lng"),
         Index("ix_complaints_state_received_at", "state", "received_at"),
+        # The open complaints (a few in a hundred), newest last, with what the escalated, stuck and open queues
+        # filter on: counted and read without touching the closed million.
+        Index("ix_complaints_open_received_at", "received_at", "unit_id", "escalation_level", "updated_at", "state",
+              sqlite_where=db.text(_OPEN), postgresql_where=db.text(_OPEN)),
         Index("ix_complaints_unit_id_state", "unit_id", "state"),
         # Duplicate suggestions read a window of receipt times before they score anything.
         Index("ix_complaints_received_at", "received_at"),
@@ -293,6 +301,10 @@ class Clock(db.Model):
         # The sweep reads running clocks by deadline: its cost follows what is due, not what is open.
         Index("ix_clocks_status_due_at", "status", "due_at"),
         Index("ix_clocks_status_next_check_at", "status", "next_check_at"),
+        # Queues and inboxes read the running clocks (those of open complaints, a few in a hundred) by deadline,
+        # kind and limit: answered from this small index without reading the table.
+        Index("ix_clocks_running_due_at", "due_at", "kind", "limit_working_days", "complaint_id",
+              sqlite_where=db.text(_RUNNING), postgresql_where=db.text(_RUNNING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -323,6 +335,10 @@ class ComplaintEvent(db.Model):
     __table_args__ = (
         CheckConstraint(_in("actor_role", values(Role)), name="actor_role"),
         Index("ix_complaint_events_complaint_id_id", "complaint_id", "id"),
+        # Drafted follow-ups waiting for the penghubung (workflow/services/desk.py): found without reading the
+        # other events of every complaint in progress.
+        Index("ix_complaint_events_drafts", "complaint_id", "id", sqlite_where=db.text(_DRAFTS),
+              postgresql_where=db.text(_DRAFTS)),
         # Coverage (Table 3.3): did a handler act in a period? One index probe per handler.
         Index("ix_complaint_events_actor_id_at", "actor_id", "at"),
         # The hash chain of each complaint has one link per position: two writers cannot fork it.

@@ -33,10 +33,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "reliability-secret-not-for-production-0123456789"
 MAIL_FROM = "Aduflow Klungkung <pengaduan@klungkungkab.go.id>"
-# The helper's share of ports on a shared machine; the throwaway PostgreSQL takes the upper half.
+# Fixed ranges away from the usual ports (5000, 5432, 8000 …); the throwaway PostgreSQL takes the upper half.
 APP_PORTS = range(18400, 18450)
 POSTGRES_PORTS = range(18450, 18500)
 READY_SECONDS = 60
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PG_BIN")
 NEEDS_POSTGRES = "real processes sharing one database need PostgreSQL (set TEST_DATABASE_URL; .ci/run does)"
 
 
@@ -203,8 +204,8 @@ class Gateways:
 
 def app_env(database_url: str, gateways: Gateways | None = None, name: str = "aduflow") -> dict[str, str]:
     """Return the environment of an app or worker process: production settings against ``database_url``."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("FLASK_", "ADUFLOW_", "TEST_DATABASE", "DATABASE_", "MAIL_", "SMS_", "LAPOR_"))}
+    # Only what a process needs to run: no setting of the caller's shell leaks into the app's configuration.
+    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
     separator = "&" if "?" in database_url else "?"
     env.update({
         "FLASK_APP": "wsgi", "ADUFLOW_ENV": "production", "SECRET_KEY": SECRET_KEY,

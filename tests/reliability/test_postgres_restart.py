@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not on_postgres(), reason
 
 
 def test_a_database_restart_loses_no_acknowledged_complaint():
-    outcome = scenarios.postgres_restarted(count=40, clients=10)
+    outcome = scenarios.postgres_restarted(count=30, clients=10)
 
     assert outcome["problems"] == []
-    assert outcome["database"]["found"] == outcome["database"]["acknowledged"] == 40
+    assert outcome["database"]["found"] == outcome["database"]["acknowledged"] == 30

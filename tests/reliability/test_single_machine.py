@@ -24,10 +24,10 @@ def server(stack):
 
 
 def test_every_acknowledged_complaint_is_kept_exactly_once_under_load(world, server):
-    outcome = scenarios.load_without_loss(world, [server.url], count=150, clients=10)
+    outcome = scenarios.load_without_loss(world, [server.url], count=100, clients=10)
 
     assert outcome["problems"] == []
-    assert outcome["database"]["found"] == outcome["database"]["acknowledged"] == 150
+    assert outcome["database"]["found"] == outcome["database"]["acknowledged"] == 100
     assert outcome["delivery"]["delivered"] == outcome["delivery"]["messages"]
 
 
@@ -40,12 +40,12 @@ def test_clients_that_time_out_and_retry_with_the_same_key_file_once(world, serv
 
 
 def test_a_worker_killed_mid_request_loses_nothing_acknowledged(world, server):
-    outcome = scenarios.worker_killed(world, server, count=100, clients=10)
+    outcome = scenarios.worker_killed(world, server, count=60, clients=10)
 
     assert outcome["problems"] == []
     assert outcome["fault"]["requests_lost_in_flight"] >= 1
     assert outcome["fault"]["workers_after"] == 2
-    assert outcome["database"]["found"] == 100
+    assert outcome["database"]["found"] == 60
 
 
 def test_messages_wait_while_the_gateways_are_down_and_arrive_once(world, server):
@@ -65,8 +65,8 @@ def test_transfers_and_pulls_survive_the_hub_being_down(world, stack, server):
 
 
 def test_a_sweep_killed_mid_pass_and_run_again_writes_each_event_once(world, stack, server):
-    outcome = scenarios.sweep_killed(world, stack, server, due=40, batch=2)
+    outcome = scenarios.sweep_killed(world, stack, server, due=20, batch=1)
 
     assert outcome["problems"] == []
     assert 0 < outcome["fault"]["marks_when_killed"] < outcome["fault"]["marks_expected"]
-    assert outcome["sweep"]["swept_complaints"] == 40
+    assert outcome["sweep"]["swept_complaints"] == 20

@@ -128,7 +128,9 @@ def fuzz_operation(world: World, schema, label: str, max_examples: int, seed: in
         for mode in MODES:
             # Invalid data is generated in full; valid data names what exists (see callers()).
             pinned = fixed["path_parameters"] if mode is GenerationMode.POSITIVE or caller == "reporter" else {}
-            strategy = operation.as_strategy(generation_mode=mode, path_parameters=pinned or None)
+            # The caller's credentials are fixed, so invalid data never "drops" them only for them to be sent anyway.
+            strategy = operation.as_strategy(generation_mode=mode, path_parameters=pinned or None,
+                                             headers=fixed["headers"] or None)
             run = settings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is None,
                            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))(
                 given(strategy)(_sender(tally, run_checks, f"{caller}/{mode.value}", fixed["headers"],

@@ -55,6 +55,14 @@ RUNNABLE_LINK = re.compile(r"""(?:href|src|action|formaction)\s*=\s*["']?\s*java
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_ATTRIBUTE = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.IGNORECASE)
+# The free-text fields hostile_world() fills with script (and the exports' fields with formulas): for the record.
+HOSTILE_FIELDS = ("title", "description", "location address", "reporter name", "verification comment",
+                  "acknowledgement comment", "follow-up", "rating comment", "dispute reason", "reporter information",
+                  "internal note", "drafted follow-up", "attachment file name", "transfer target", "external reference",
+                  "transfer comment", "escalation comment", "staff full name", "commitment title", "commitment owner",
+                  "commitment description", "realisation notes", "assessment place", "Open311 description",
+                  "Open311 address", "Open311 first name")
+FORMULA_FIELDS = ("complaint title (breach exports)", "assessment title", "assessment notes", "priority reasons")
 LATER = T0 + timedelta(days=60)  # every running clock is late by then
 # The public, the reporter, the administrator (who reads everything), a unit handler and the sysadmin (the
 # account pages) in every run; every other role in the full run.

@@ -79,10 +79,12 @@ def test_every_form_refuses_a_post_without_its_csrf_token(world):
                                                 score="5", username="x", password="x", kode="x", pin="1"))
         if response.status_code != 400 or fingerprint() != before:
             problems.append(f"{path} ({endpoint}): {response.status_code}")
-        # A token from another person's session does not pass either.
+        # A token from another person's session does not pass either, though the sender holds one of their own.
         stranger = world.visitor(None).get("/lacak").get_data(as_text=True)
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', stranger).group(1)
-        response = world.visitor(sender).post(path, data={"csrf_token": token, "comment": "x"})
+        visitor = world.visitor(sender)
+        assert 'name="csrf_token"' in visitor.get("/lacak").get_data(as_text=True)
+        response = visitor.post(path, data={"csrf_token": token, "comment": "x"})
         if response.status_code != 400 or fingerprint() != before:
             problems.append(f"{path} ({endpoint}), foreign token: {response.status_code}")
     assert not problems, "\n".join(problems)

@@ -111,7 +111,7 @@ def document() -> dict:
                     "schema": {"type": "string", "enum": [a.value for a in Action]}}
     reporter_param = dict(action_param, schema={"type": "string", "enum": ["supply_info", "confirm", "dispute"]})
     staff_only = [{"bearer": []}]
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "Aduflow API", "version": "1",
                  "description": "Complaint workflow engine for SP4N-LAPOR! (Kabupaten Klungkung). Times are "
@@ -258,6 +258,13 @@ def document() -> dict:
                                       "responses": {"200": _json(obj, "OpenAPI 3.1")}}},
         },
     }
+    # The server reads an empty query value as no value (a form's untouched field): it means the default.
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return doc
 
 
 def _attachment_paths(id_param: dict, code_param: dict, pin_header: dict, obj: dict) -> dict:

@@ -49,7 +49,7 @@ def queue(queue: str):
     filters = desk.queue_filter(who, queue, **_refinements(request.args))
     page = desk.queue_page(who, queue, filters, now())
     return render_template("staff/queue.html", page=page, queue=queue, queues=desk.queues_for(who),
-                           counts=desk.queue_counts(who, now()), args=request.args, sop=active_sop()[1],
+                           counts=desk.queue_counts(who, now(), shown=page), args=request.args, sop=active_sop()[1],
                            queue_states=desk.QUEUES[queue].states, bulk=_bulk_allowed(queue))
 
 
@@ -167,9 +167,12 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(_("Tanggal tidak valid."), {name: _("format TTTT-BB-HH, mis. 2026-03-17")}) from None
+    if not 2 <= day.year <= 9998:  # the day is read in local time and stored in UTC: it must stay in the calendar
+        raise InvalidInput(_("Tanggal tidak valid."), {name: _("format TTTT-BB-HH, mis. 2026-03-17")})
+    return day
 
 
 def _whole(value: str | None, name: str) -> int | None:

@@ -10,9 +10,9 @@ own bind processing (aware UTC times, JSON), so they are stored as the ORM would
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import JSON, String, Table, any_, bindparam, cast, text
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -35,32 +35,38 @@ def among(column, values: Iterable) -> ColumnElement:
 def copy_rows(table: Table, rows: Sequence[dict], with_ids: bool = False) -> None:
     """Insert ``rows`` (dicts with the same keys); with ``with_ids`` give each row its new ``id`` first.
 
-    On PostgreSQL: ids from the table's sequence in one query, then one ``COPY``. On SQLite: one
-    ``executemany`` (with ``RETURNING id`` in the rows' order when ids are wanted).
+    On PostgreSQL: ids from the table's sequence in one query, then one ``COPY``. On SQLite: the
+    driver's ``executemany`` (``INSERT … RETURNING id`` row by row when ids are wanted), past
+    SQLAlchemy's per-row parameter handling, which would cost more than the inserts themselves.
     """
     if not rows:
         return
-    if not on_postgres():
-        statement = sqlite.insert(table)
-        if with_ids:
-            statement = statement.returning(table.c.id, sort_by_parameter_order=True)
-            for row, new_id in zip(rows, db.session.execute(statement, list(rows)).scalars(), strict=True):
-                row["id"] = new_id
-        else:
-            db.session.execute(statement, list(rows))
-        return
-    if with_ids:
+    postgres = on_postgres()
+    if with_ids and postgres:
         ids = db.session.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                                       "FROM generate_series(1, :n)"), {"table": table.name, "n": len(rows)}).scalars()
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
     columns = list(rows[0])
     processors = [_processor(table, name) for name in columns]
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([value if process is None else process(value)
-                            for process, value in zip(processors, row.values(), strict=True)])
+    values_of = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    prepared = ([value if process is None else process(value)
+                 for process, value in zip(processors, values_of(row), strict=True)] for row in rows)
+    # The session's own connection, so the rows belong to its transaction.
+    driver = db.session.connection().connection.driver_connection
+    if postgres:
+        with (driver.cursor() as cursor,
+              cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy):
+            for values in prepared:
+                copy.write_row(values)
+        return
+    # Only our own table and column names are formatted in (bandit B608 below: justified); values are bound.
+    insert = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # nosec B608
+    if with_ids:
+        for row, values in zip(rows, prepared, strict=True):
+            row["id"] = driver.execute(insert + " RETURNING id", values).fetchone()[0]
+    else:
+        driver.executemany(insert, prepared)
 
 
 def unnest(table: Table, columns: Sequence[str], rows: Sequence[dict], prefix: str = "u") -> tuple[str, dict]:
@@ -101,7 +107,6 @@ def _processor(table: Table, name: str):
     if isinstance(column_type, JSON):
         # As SQLAlchemy's JSON type serializes by default; the server parses the text.
         return lambda value: None if value is None else json.dumps(value)
-    process = column_type.bind_processor(db.session.get_bind().dialect)
-    if process is None:
-        return None
-    return process
+    # The dialect's own form of the type: on SQLite a time becomes the text SQLAlchemy writes and compares.
+    dialect = db.session.get_bind().dialect
+    return column_type.dialect_impl(dialect).bind_processor(dialect)

@@ -95,9 +95,16 @@ def queues_for(actor: Actor) -> tuple[str, ...]:
     return ROLE_QUEUES.get(actor.role, ("all",))
 
 
-def queue_counts(actor: Actor, now: datetime) -> dict[str, int]:
-    """Return how many complaints each of ``actor``'s queues holds; ``COUNT_LIMIT`` + 1 stands for "more"."""
-    return {code: count_complaints(actor, queue_filter(actor, code), now, COUNT_LIMIT) for code in queues_for(actor)}
+def queue_counts(actor: Actor, now: datetime, shown: dict | None = None) -> dict[str, int]:
+    """Return how many complaints each of ``actor``'s queues holds; ``COUNT_LIMIT`` + 1 stands for "more".
+
+    ``shown`` is a queue page just read (:func:`queue_page`): unless a refinement narrowed it, its total is
+    that queue's count, and the queue is not counted twice.
+    """
+    known = {shown["queue"]: shown["total"]} if shown is not None and shown["unrefined"] else {}
+    return {code: known[code] if code in known else count_complaints(actor, queue_filter(actor, code), now,
+                                                                     COUNT_LIMIT)
+            for code in queues_for(actor)}
 
 
 def queue_filter(actor: Actor, code: str, **refinements) -> ComplaintFilter:
@@ -130,7 +137,8 @@ def queue_page(actor: Actor, code: str, filters: ComplaintFilter, now: datetime)
                        if c.status == ClockStatus.running.value and c.kind not in _WINDOWS]
             nearest = min(running, key=lambda c: c.due_at, default=None)
             item["mark"] = clock_mark(nearest, now, calendar, sop.escalation.warning_fraction) if nearest else None
-    return page | {"queue": code}
+    preset = QUEUES[code]
+    return page | {"queue": code, "unrefined": replace(filters, page=preset.page, per_page=preset.per_page) == preset}
 
 
 def clock_mark(clock, now: datetime, calendar, warning_fraction: float) -> dict:

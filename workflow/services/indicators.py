@@ -638,33 +638,26 @@ def _insert_facts(session: Session, rows: list[dict]) -> None:
 
 
 def _update_facts(session: Session, facts: list[Fact], before: list[Fact]) -> None:
-    """Store changed facts in place: on PostgreSQL one UPDATE of the columns that moved, else one per fact."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(_fact_update(), [_prefixed(fact.row()) for fact in facts])
-        return
+    """Store changed facts in place: the columns that moved, in one UPDATE (PostgreSQL) or one per fact."""
     flat = [(fact.complaint_id, *fact.keys, *fact.counts, fact.resolve_days) for fact in facts]
     flat_before = [(fact.complaint_id, *fact.keys, *fact.counts, fact.resolve_days) for fact in before]
     positions = sorted({n for row, old in zip(flat, flat_before, strict=True) if row != old
                         for n in range(1, len(row)) if row[n] != old[n]})
     moved = [_FACT_COLUMNS[n] for n in positions]
+    if session.get_bind().dialect.name != "postgresql":
+        table = IndicatorFact.__table__
+        session.execute(table.update().where(table.c.complaint_id == bindparam("b_complaint_id"))
+                        .values({name: bindparam(f"b_{name}") for name in moved}),
+                        [{"b_complaint_id": row[0], **{f"b_{_FACT_COLUMNS[n]}": row[n] for n in positions}}
+                         for row in flat])
+        return
     rows = [{"complaint_id": row[0], **{_FACT_COLUMNS[n]: row[n] for n in positions}} for row in flat]
     source, params = bulk.unnest(IndicatorFact.__table__, ["complaint_id", *moved], rows)
-    # Only our own table and column names are formatted in (bandit B608 below: justified); values are bound.
+    # Only our own column names are formatted in (bandit B608 below: justified); every value is a bound parameter.
     session.execute(text(
         f"UPDATE indicator_facts SET {', '.join(f'{name} = v.{name}' for name in moved)} "  # nosec B608
         f"FROM {source} AS v(complaint_id, {', '.join(moved)}) WHERE indicator_facts.complaint_id = v.complaint_id"),
         params)
-
-
-@cache
-def _fact_update():
-    table = IndicatorFact.__table__
-    return (table.update().where(table.c.complaint_id == bindparam("b_complaint_id"))
-            .values({c.name: bindparam(f"b_{c.name}") for c in table.columns if c.name != "complaint_id"}))
-
-
-def _prefixed(row: dict) -> dict:
-    return {f"b_{name}": value for name, value in row.items()}
 
 
 def _add(session: Session, model, keys: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -683,7 +676,7 @@ def _add(session: Session, model, keys: tuple[str, ...], columns: tuple[str, ...
 def _json_upsert(model, names: tuple[str, ...], keys: tuple[str, ...], columns: tuple[str, ...]):
     table, listed = model.__table__.name, ", ".join(names)
     added = ", ".join(f"{name} = t.{name} + excluded.{name}" for name in columns)
-    # Only our own table and column names are formatted in (bandit B608 below: justified); values are bound.
+    # Only our own table and column names are formatted in (bandit B608 below: justified); rows are bound.
     return text(f"INSERT INTO {table} AS t ({listed}) SELECT {listed} FROM "  # nosec B608
                 f"json_populate_recordset(NULL::{table}, CAST(:rows AS json)) "
                 f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}")

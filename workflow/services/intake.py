@@ -26,6 +26,9 @@ from workflow.services.calendars import calendar_for
 from workflow.services.inputs import NewComplaint
 from workflow.services.sop import active_sop
 
+# Channels whose external_ref is the source system's id, stored once (uq_complaints_channel_external_ref).
+IMPORTED_CHANNELS = (Channel.lapor.value, Channel.mesadu.value)
+
 # No 0/O, 1/I/L or U: a code read aloud over the phone or copied from paper stays unambiguous.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 6
@@ -68,6 +71,12 @@ def file_complaint(new: NewComplaint, actor: Actor | None, now: datetime,
         record = _claim(scope, idempotency_key, _fingerprint(new))
         if isinstance(record, Filed):
             return record
+    if new.external_ref and new.channel.value in IMPORTED_CHANNELS and db.session.scalar(
+            select(Complaint.id).filter_by(channel=new.channel.value, external_ref=new.external_ref)):
+        # A source system's complaint is stored once (a unique index); staff typing it in again are told so.
+        raise InvalidInput("Pengaduan dari sumber ini sudah tercatat. / This source's complaint is already filed.",
+                           {"external_ref": f"'{new.external_ref}' sudah ada di kanal {new.channel.value} / "
+                                            f"already filed on this channel"})
 
     code = _new_tracking_code(sop.sop.tracking_prefix, received_at)
     pin = _pin_for(scope, idempotency_key) if idempotency_key else _random_pin()

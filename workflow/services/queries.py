@@ -5,11 +5,12 @@ a hidden reporter identity is left out unless the actor may see it.
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, cast, exists, func, literal, or_, select, text
 from sqlalchemy.orm import aliased, selectinload
 
 from workflow.db import db
@@ -247,14 +248,32 @@ def _page_of(query, filters: ComplaintFilter) -> list[Complaint]:
         groups = [query.where(Complaint.class_code == SUPERVISORY_CLASS),
                   query.where(or_(Complaint.class_code != SUPERVISORY_CLASS, Complaint.class_code.is_(None)))]
     ids: list[int] = []
-    for part in (read for group in groups for read in (_ids_by_deadline(group), _ids_without_deadline(group))):
-        if len(ids) == wanted:
-            break
-        found = db.session.scalars(part.limit(offset + wanted - len(ids))).all()
-        ids += found[offset:]
-        offset = max(0, offset - len(found))
+    with serial_plans():
+        for part in (read for group in groups for read in (_ids_by_deadline(group), _ids_without_deadline(group))):
+            if len(ids) == wanted:
+                break
+            found = db.session.scalars(part.limit(offset + wanted - len(ids))).all()
+            ids += found[offset:]
+            offset = max(0, offset - len(found))
     loaded = {c.id: c for c in db.session.scalars(select(Complaint).where(Complaint.id.in_(ids)).options(*options))}
     return [loaded[i] for i in ids]
+
+
+@contextmanager
+def serial_plans():
+    """Plan the statements inside without parallel workers (PostgreSQL; elsewhere nothing changes).
+
+    For reads that stop after a few rows (a page in deadline order): PostgreSQL's parallel workers each read
+    ahead of what the page needs, and start slowly on a busy machine — the first page of the supervision queue
+    read 17,000 running clocks in 116 ms with two workers, 3,000 in 6 ms without, at a million complaints.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    yield
+    # Not reached when a statement failed: then the transaction is rolled back, and the setting with it.
+    db.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
 
 def _ids_by_deadline(query):

@@ -325,11 +325,10 @@ def _raise_levels(complaints: list[SweptComplaint], now: datetime) -> None:
     table = Complaint.__table__
     if bulk.on_postgres():
         source, params = bulk.unnest(table, ("id", "escalation_level", "version"), rows)
-        # Only bulk.unnest's parameter list is formatted in (bandit B608 below: justified); values are bound.
+        # Only bulk.unnest's parameter list is formatted in (bandit B608 below: justified); every value is bound.
         changed = db.session.execute(text(
             f"UPDATE complaints SET escalation_level = v.escalation_level, "  # nosec B608
-            f"version = complaints.version + 1, "
-            f"updated_at = :now FROM {source} AS v(id, escalation_level, version) "
+            f"version = complaints.version + 1, updated_at = :now FROM {source} AS v(id, escalation_level, version) "
             f"WHERE complaints.id = v.id AND complaints.version = v.version"), params | {"now": now}).rowcount
     else:
         changed = db.session.execute(
@@ -349,7 +348,7 @@ def _reschedule(clocks: list[SweptClock]) -> None:
     table = Clock.__table__
     if bulk.on_postgres():
         source, params = bulk.unnest(table, ("id", "next_check_at", "breached_at"), rows)
-        # Only bulk.unnest's parameter list is formatted in (bandit B608 below: justified); values are bound.
+        # Only bulk.unnest's parameter list is formatted in (bandit B608 below: justified); every value is bound.
         db.session.execute(text(
             f"UPDATE clocks SET next_check_at = v.next_check_at, breached_at = v.breached_at "  # nosec B608
             f"FROM {source} AS v(id, next_check_at, breached_at) WHERE clocks.id = v.id"), params)
