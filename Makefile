@@ -72,9 +72,12 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	bench/run
 
-# Issue 9's full runs: load (5,000 complaints × 50 clients), faults, two machines, then the API fuzz
-# (bench/fuzz.py, ≥ 1,000 cases); rewrites docs/RELIABILITY.md. Bounded versions run in `make test`.
+# Issue 9's full runs: the security tests in full, the API and Open311 fuzz (bench/fuzz.py, ≥ 1,000 cases),
+# then load (5,000 complaints × 50 clients), faults and two machines; rewrites docs/RELIABILITY.md.
+# Bounded versions run in `make test`.
 reliability: install
+	mkdir -p bench/out
+	SECURITY_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/security --junitxml=bench/out/security-suite.xml
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/reliability.py --full
 

@@ -110,6 +110,9 @@ def main() -> int:
     security = ROOT / "bench" / "out" / "security.json"
     if security.exists():
         report["security"] = json.loads(security.read_text())
+    suite = ROOT / "bench" / "out" / "security-suite.xml"
+    if suite.exists():
+        report["security_suite"] = _junit_totals(suite)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
     if args.doc:
@@ -260,6 +263,11 @@ def markdown(report: dict) -> str:
         lines += ["", f"The audit trail's hash chains were recomputed after every scenario (`flask audit verify`): "
                       f"intact each time (last check: {max(audits):,} events)."]
     lines += ["", "## Bad inputs", ""]
+    if "security_suite" in report:
+        suite = report["security_suite"]
+        lines += [f"The security tests in full (`SECURITY_FULL=1 pytest tests/security`: every role on every page, "
+                  f"every hostile input on every form): {suite['tests']:,} tests, {suite['failures']} failed, "
+                  f"{suite['errors']} errors, {suite['skipped']} skipped, {suite['seconds']:.0f} s.", ""]
     if "security" in report:
         lines += _security_lines(report["security"])
     else:
@@ -278,6 +286,17 @@ def markdown(report: dict) -> str:
               "and the throwaway PostgreSQL: `tests/reliability/harness.py`; checks: `tests/reliability/checks.py`.",
               ""]
     return "\n".join(lines)
+
+
+def _junit_totals(path: Path) -> dict:
+    """Return the totals of a pytest ``--junitxml`` report: tests, failures, errors, skipped, seconds."""
+    from xml.etree import ElementTree
+
+    suite = ElementTree.parse(path).getroot()  # our own pytest report, written by `make reliability`
+    suite = suite.find("testsuite") if suite.tag == "testsuites" else suite
+    return {"tests": int(suite.get("tests", 0)), "failures": int(suite.get("failures", 0)),
+            "errors": int(suite.get("errors", 0)), "skipped": int(suite.get("skipped", 0)),
+            "seconds": float(suite.get("time", 0))}
 
 
 def _security_lines(security: dict) -> list[str]:

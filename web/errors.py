@@ -1,9 +1,10 @@
 """Map domain errors to HTTP in one place, with one JSON shape: ``{"error": {code, message, details}}``."""
 
 import time
+from collections.abc import Callable
 from contextlib import suppress
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
@@ -36,6 +37,16 @@ STATUS = {
     VersionConflict: 409,
     TrackingLocked: 429,
 }
+
+
+# Routing refuses a request (404, 405) before any blueprint is chosen, so a blueprint that answers in its own
+# error shape names its path prefix here to answer those too: prefix → handler.
+ROUTING_ANSWERS: dict[str, Callable[[HTTPException], Response]] = {}
+
+
+def answer_routing_errors(prefix: str, handler: Callable[[HTTPException], Response]) -> None:
+    """Let ``handler`` answer the routing errors (404, 405) of every path under ``prefix``."""
+    ROUTING_ANSWERS[prefix] = handler
 
 
 def status_of(error: DomainError) -> int:
@@ -111,6 +122,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.blueprint is None:
+            handler = next((h for prefix, h in ROUTING_ANSWERS.items() if request.path.startswith(prefix)), None)
+            if handler is not None:
+                return handler(error)
         code = (error.name or "error").lower().replace(" ", "_")
         response = jsonify(error_body(code, error.description or error.name))
         response.status_code = error.code or 500

@@ -147,10 +147,18 @@ def test_bad_input_gets_an_open311_error_never_a_crash(world, key, fmt, name, me
 
 
 def test_a_method_open311_does_not_offer_is_refused_with_the_methods_it_does(world):
-    # Routing refuses it before the Open311 blueprint is known, so the answer has the app's error shape.
     response = world.visitor(None).open("DELETE", "/open311/v2/requests.json")
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.mimetype == "application/json"
+    assert [error["code"] for error in response.get_json()] == [405]  # Open311's errors list, not the app's shape
+
+
+def test_an_unknown_open311_path_is_answered_in_open311_xml(world):
+    response = world.visitor(None).get("/open311/v2/nothing-here.xml")
+    assert response.status_code == 404
+    assert response.mimetype == "text/xml"
+    assert b"<errors>" in response.data and b"<code>404</code>" in response.data
 
 
 def test_generated_odd_parameters_never_break_open311(world, key):

@@ -1,10 +1,12 @@
 """The transactional outbox: queued with the change, delivered once, retried with back-off, never repeated."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import PG_URL, T0, database_url_for, on_postgres
 from web.transaction import unit_of_work
@@ -175,6 +177,36 @@ def test_a_crash_between_sending_and_marking_does_not_repeat_at_the_receiver(app
 
     assert message("once").status == "delivered"
     assert receiver.calls == 2 and list(receiver.kept) == ["once"]  # sent twice, kept once
+
+
+class MailServer(Receiver):
+    """A receiver that knows no idempotency key, as SMTP: each message handed over is kept again."""
+
+    keyless = True
+
+    def __call__(self, message: OutboxMessage, now) -> None:
+        self.calls += 1
+        self.kept[f"{message.key}#{self.calls}"] = message.payload
+
+
+def test_an_email_accepted_while_the_database_went_away_is_marked_not_sent_again(app):
+    queue("mail", kind="email")
+    server = MailServer()
+
+    @contextmanager
+    def database_lost_at_commit():
+        with unit_of_work():
+            yield
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    with pytest.raises(OperationalError):
+        outbox.deliver_due(T0, {"email": server}, unit_of_work=database_lost_at_commit)
+    assert message("mail").status == "pending"  # the server has it; the mark was lost
+
+    deliver({"email": server}, at=T0 + timedelta(minutes=1))
+
+    assert message("mail").status == "delivered" and message("mail").delivered_at == T0
+    assert server.calls == 1 and len(server.kept) == 1
 
 
 def test_each_message_commits_on_its_own(app):

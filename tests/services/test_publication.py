@@ -16,10 +16,23 @@ from workflow.services.notes import add_information
 def test_the_reporters_identity_is_blanked_in_every_common_form(file):
     complaint = file(reporter={"name": "I Komang Sutama", "phone": "0812-3456-7001",
                                "email": "Komang@Example.id"}).complaint
-    text = ("i komang sutama, 081234567001, +6281234567001, 0812-3456-7001, 6281234567001, komang@example.id; "
-            "Komang sendiri")
-    assert publication.redact(complaint, text) == ", ".join([publication.REDACTED] * 6) + "; Komang sendiri"
+    text = ("i komang sutama, 081234567001, +6281234567001, 0812-3456-7001, 6281234567001, komang@example.id, "
+            "I  Komang\nSutama, (0812) 345 67001, +62 812.3456.7001; Pak Komang sendiri")
+    assert publication.redact(complaint, text) == ", ".join([publication.REDACTED] * 9) + "; Pak [disamarkan] sendiri"
     assert publication.redact(complaint, None) is None
+
+
+def test_a_national_id_number_is_blanked_but_other_numbers_are_not(file):
+    complaint = file(reporter={"name": "Ni Luh Sekar", "phone": "081311112222"}).complaint
+    text = "NIK 5105014507900002, KK 5105 0145 0790 0003, rumah no. 12, RT 003, tahun 2024, 0361-21000"
+    assert publication.redact(complaint, text) == (
+        "NIK [disamarkan], KK [disamarkan], rumah no. 12, RT 003, tahun 2024, 0361-21000")
+
+
+def test_a_name_word_is_blanked_as_a_word_never_inside_another(file):
+    complaint = file(reporter={"name": "Wayan Sari", "phone": "081311113333"}).complaint
+    assert publication.redact(complaint, "Bu Sari menunggu di Jalan Sarinande sejak pagi") == (
+        "Bu [disamarkan] menunggu di Jalan Sarinande sejak pagi")
 
 
 def test_content_is_shown_only_after_the_administrator_decided(file, act, staff):

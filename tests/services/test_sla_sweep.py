@@ -1,6 +1,8 @@
 """The SLA sweep replayed day by day over real 2026 dates: each threshold fires once, on the right day."""
 
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from web.cli import sweep_until_done
 from workflow.db import db
 from workflow.domain.errors import VersionConflict
 from workflow.models import Clock, Complaint, ComplaintEvent, OutboxMessage, SlaMark
-from workflow.services import audit, hooks, indicators
+from workflow.services import audit, hooks, indicators, outbox
 from workflow.services.actions import take_action
 from workflow.services.sla import sweep
 
@@ -311,37 +313,62 @@ def test_a_person_acting_while_the_pass_escalates_gets_a_conflict(app, file, act
     assert actions(complaint_id).count("escalate") == 1 and "acknowledge" not in actions(complaint_id)
 
 
-@pytest.mark.skipif(not on_postgres(), reason="row locks between sessions need PostgreSQL (TEST_DATABASE_URL)")
-def test_a_complaint_a_person_is_changing_waits_for_the_next_pass(app, file, act, staff):
-    busy, other = file().complaint.id, file().complaint.id
-    for complaint_id in (busy, other):
-        act(complaint_id, "verify", staff["admin"].actor, **VERIFY)
-    moment = clock(busy, "response").due_at + timedelta(hours=1)
+@contextmanager
+def held_open(app, write: Callable[[], None], finish: Callable[[], None]):
+    """Run ``write`` in another session and keep its transaction open (its locks held) while the block runs."""
     written, release = threading.Event(), threading.Event()
 
-    def acknowledge() -> None:
+    def other_session() -> None:
         with app.app_context():
             try:
-                take_action(busy, "acknowledge", staff["pupr"].actor, moment, {})
-                db.session.flush()  # the complaint's row is locked until this commits
+                write()
+                db.session.flush()
                 written.set()
                 release.wait(timeout=60)
-                db.session.commit()
+                finish()
             finally:
                 written.set()
                 db.session.remove()
 
-    person = threading.Thread(target=acknowledge)
-    person.start()
+    other = threading.Thread(target=other_session)
+    other.start()
     try:
         assert written.wait(timeout=60)
-        first = sweep_until_done(moment, 10)
+        yield
     finally:
         release.set()
-        person.join(timeout=60)
+        other.join(timeout=60)
+
+
+def two_overdue(file, act, staff) -> tuple[int, int, object]:
+    """Return two verified complaints and the moment their response clocks are an hour past due."""
+    first, second = file().complaint.id, file().complaint.id
+    for complaint_id in (first, second):
+        act(complaint_id, "verify", staff["admin"].actor, **VERIFY)
+    return first, second, clock(first, "response").due_at + timedelta(hours=1)
+
+
+@pytest.mark.skipif(not on_postgres(), reason="row locks between sessions need PostgreSQL (TEST_DATABASE_URL)")
+def test_a_complaint_a_person_is_changing_waits_for_the_next_pass(app, file, act, staff):
+    busy, other, moment = two_overdue(file, act, staff)
+    # The complaint's row is locked until the person's action commits.
+    with held_open(app, lambda: take_action(busy, "acknowledge", staff["pupr"].actor, moment, {}),
+                   db.session.commit):
+        first = sweep_until_done(moment, 10)
     assert first["breach"] == 1 and sla_events(other) == ["sla_warning", "sla_breach", "escalate"]
     assert sla_events(busy) == []  # skipped, not waited for
     assert sweep_until_done(moment, 10)["breach"] == 1
     db.session.expire_all()
     assert sla_events(busy) == ["sla_warning", "sla_breach", "escalate"]
     assert db.session.get(Complaint, busy).state == "in_progress"
+
+
+@pytest.mark.skipif(not on_postgres(), reason="row locks between sessions need PostgreSQL (TEST_DATABASE_URL)")
+def test_a_message_being_written_about_a_complaint_does_not_hold_up_its_sweep(app, file, act, staff):
+    noticed, other, moment = two_overdue(file, act, staff)
+    # The outbox worker or another use case queues a message about the complaint and has not committed yet.
+    with held_open(app, lambda: outbox.enqueue("email", "held-open", {}, moment, complaint_id=noticed,
+                                                recipient="x@example.org"), db.session.rollback):
+        report = sweep_until_done(moment, 10)
+    assert report["breach"] == 2
+    assert sla_events(noticed) == sla_events(other) == ["sla_warning", "sla_breach", "escalate"]

@@ -10,6 +10,7 @@ import re
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from web import errors as web_errors
 from web.open311.formats import FORMATS, render
 from workflow.db import db
 from workflow.domain.errors import AuthenticationRequired, DomainError, NotFound, PermissionDenied
@@ -92,7 +93,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        # Only 404 and 403 keep their status; the body's code keeps the precise one (405, 413 …).
+        # Only 404 and 403 keep their status; the body's code keeps the precise one (413 …).
         status = error.code if error.code in (403, 404) else 400
         return error_response(status, [error.description or error.name], code=error.code)
 
@@ -105,3 +106,16 @@ def register(bp: Blueprint) -> None:
         # The spec's "general failure" is a 400; the body's code says it was the server's fault.
         return error_response(400, ["Terjadi kesalahan pada server; coba lagi nanti. / Something went wrong on "
                                     "the server; try again later."], code=500)
+
+    # An unknown path or method under the prefix is refused by routing, before this blueprint is chosen.
+    web_errors.answer_routing_errors(f"{bp.url_prefix}/", routing_error)
+
+
+def routing_error(error: HTTPException):
+    """Answer a path or method Open311 does not offer in its errors shape; a 405 keeps its status and ``Allow``."""
+    status = error.code if error.code in (403, 404, 405) else 400
+    response = error_response(status, [error.description or error.name], code=error.code)
+    for name, value in error.get_headers():
+        if name.lower() == "allow":
+            response.headers[name] = value
+    return response

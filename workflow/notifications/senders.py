@@ -99,6 +99,8 @@ def message_id(key: str, sender: str) -> str:
 class SmtpSender:
     """Sends e-mail through an SMTP server (STARTTLS and login when configured)."""
 
+    keyless = True  # a mail server cannot recognise a resend by its key (see workflow.services.outbox)
+
     def __init__(self, config: Mapping[str, Any]):
         self.server, self.port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587))
         self.username, self.password = config.get("MAIL_USERNAME", ""), config.get("MAIL_PASSWORD", "")

@@ -11,7 +11,9 @@ Exactly once at the receiver: a message's ``key`` travels with it as the ``Idemp
 the worker dies after the receiver accepted a message but before the mark was committed, the
 message is still pending and is sent again under the same key; the receiver recognises the key
 and answers as the first time, so it keeps the message once (at-least-once sending plus an
-idempotent receiver).
+idempotent receiver). A mail server knows no key: a worker that lost the database after the server
+accepted an e-mail remembers it and marks it when the database is back instead of sending it again;
+only a worker killed in that moment resends it, with the same ``Message-ID``.
 
 Transactions: :func:`deliver_due` is given the edge's ``unit_of_work`` and runs each message in a
 unit of its own: the claim, the send and the mark commit together before the next message is
@@ -44,11 +46,16 @@ class Sender(Protocol):
 
     A sender may write what the delivery means to the database (a reference, an audit event); that
     work commits with the mark. It may also have ``give_up(message, now)``, called once when the
-    message is marked failed.
+    message is marked failed, and ``keyless = True`` when its receiver cannot recognise a key (SMTP).
     """
 
     def __call__(self, message: OutboxMessage, now: datetime) -> None: ...
 
+
+# Keys of messages a keyless receiver (SMTP) accepted from this process whose mark was never committed: the
+# database went away in between. When such a message comes round again it is marked, not handed over twice.
+# Only a worker killed in that moment, or another worker claiming the message first, can still send it again.
+_HANDED_OVER: dict[str, datetime] = {}
 
 SenderFactory = Callable[[Mapping[str, Any]], dict[str, Sender]]
 UnitOfWork = Callable[[], AbstractContextManager]
@@ -110,6 +117,7 @@ def deliver_due(now: datetime, senders: Mapping[str, Sender], limit: int = 100, 
             if message is None:
                 break
             report[_attempt(message, senders[message.kind], now, policy)] += 1
+        _HANDED_OVER.pop(message.key, None)  # its mark is committed (or, without a unit, the caller's to commit)
     return report
 
 
@@ -185,6 +193,9 @@ def _earliest_before(message: OutboxMessage) -> datetime | None:
 
 
 def _attempt(message: OutboxMessage, sender: Sender, now: datetime, policy: RetryPolicy) -> str:
+    keyless = getattr(sender, "keyless", False)
+    if keyless and message.key in _HANDED_OVER:
+        return _mark_delivered(message, _HANDED_OVER[message.key])
     message.attempts += 1
     try:
         # The sender's own writes (a reference, an audit event) are undone if it fails half-way.
@@ -199,7 +210,13 @@ def _attempt(message: OutboxMessage, sender: Sender, now: datetime, policy: Retr
             return _give_up(message, sender, now)
         message.next_attempt_at = now + policy.delay(message.attempts)
         return "retried"
-    message.status, message.delivered_at, message.next_attempt_at = DELIVERED, now, None
+    if keyless:
+        _HANDED_OVER[message.key] = now
+    return _mark_delivered(message, now)
+
+
+def _mark_delivered(message: OutboxMessage, at: datetime) -> str:
+    message.status, message.delivered_at, message.next_attempt_at = DELIVERED, at, None
     db.session.flush()
     return DELIVERED
 

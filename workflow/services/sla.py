@@ -301,7 +301,9 @@ def _claim(now: datetime, limit: int) -> list:
              .order_by(Clock.next_check_at, Clock.id).limit(limit))
     if bulk.on_postgres():
         # Two sweeps share the work; a complaint a person is changing right now waits for the next pass.
-        query = query.with_for_update(skip_locked=True, of=[Clock, Complaint])
+        # NO KEY UPDATE: the key-share lock that writing a message or notice about a complaint takes on
+        # it (the foreign key) must not make the sweep pass it by.
+        query = query.with_for_update(skip_locked=True, key_share=True, of=[Clock, Complaint])
     # On the connection: plain rows, without the ORM's loading step.
     return db.session.connection().execute(query).all()
 
