@@ -46,7 +46,11 @@ def _head(results: dict, seconds: int | None) -> str:
     for name in ("intake", "pages", "sweep-pg-big"):
         versions.update((results.get(name) or {}).get("versions") or {})
     shown = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()) if isinstance(v, str | int | float))
-    took = f" The whole run took {seconds / 60:.1f} minutes." if seconds else ""
+    took = ""
+    if seconds:
+        # bench/run's wall time per step, in minutes (bench/out/steps.json).
+        by_step = ", ".join(f"{name} {step / 60:.1f}" for name, step in (results.get("steps") or {}).items())
+        took = f" The whole run took {seconds / 60:.1f} minutes" + (f" ({by_step})" if by_step else "") + "."
     return (
         "# Benchmarks\n\n"
         f"Written by `make bench` (`bench/run`, then `bench/report.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
@@ -135,17 +139,19 @@ def _sweep(results: dict) -> str:
     if not rows and not helpdesk:
         return ""
     lines = ["## The SLA sweep (`bench/sweep.py`) beside django-helpdesk's `escalate_tickets`", "",
-             "Each due clock gets its warning and breach marks, audit events (`sla_warning`, `sla_breach`, "
-             "`escalate`), escalation level 1 and its messages (reporter and staff, through the outbox), all "
-             "in set-based batches (one transaction each). The second pass runs at the same moment and finds "
-             "nothing due.", "",
-             "| database | open | due | due pass | clocks/s | events | marks | outbox messages | second pass |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "Each run builds its own data set in bulk: every complaint open (received, dispositioned or in "
+             "progress) with its clocks, sealed audit trail and indicator facts. The due ones are past a deadline "
+             "whose warning was already recorded, so the due pass records their breach. What the pass wrote is "
+             "counted in the database after it (marks by threshold, audit events by action — each sealed into its "
+             "complaint's hash chain —, outbox messages by kind), all in set-based batches of one transaction "
+             "each. The second pass runs at the same moment and finds nothing due.", "",
+             "| database | open | due | due pass | clocks/s | escalations | what the due pass wrote | second pass |",
+             "|---|---|---|---|---|---|---|---|"]
     for _, r in rows:
         due, again = r["due_pass"], r["second_pass"]
         lines.append(f"| {r['database']} | {r['open']:,} | {r['due']:,} | {due['seconds']:.2f} s | "
-                     f"{due['clocks_per_second'] or 0:,} | {due['events']:,} | {due['marks']:,} | "
-                     f"{due['outbox_messages']:,} | {again['seconds']:.2f} s |")
+                     f"{due['clocks_per_second'] or 0:,} | {due['escalations']:,} | {_written(due)} | "
+                     f"{again['seconds']:.2f} s |")
     if helpdesk:
         lines += ["", f"django-helpdesk 2.6.1 `manage.py escalate_tickets` (PostgreSQL), {helpdesk['open']:,} open "
                       f"tickets, {helpdesk['due']:,} due: **{helpdesk['escalate_seconds']:.1f} s** "
@@ -159,6 +165,17 @@ def _sweep(results: dict) -> str:
                          f"{helpdesk['per_escalated_ticket_ms']:.1f} ms "
                          f"({helpdesk['per_escalated_ticket_ms'] / per_clock:.0f}×).")
     return "\n".join(lines) + "\n"
+
+
+def _written(figures: dict) -> str:
+    """Return what one sweep pass wrote, by kind (from the counts in its JSON)."""
+    parts = []
+    for label, total, by in (("marks", "marks", "marks_by_threshold"), ("audit events", "events", "events_by_action"),
+                             ("outbox messages", "outbox_messages", "outbox_by_kind")):
+        kinds = figures.get(by)
+        shown = ", ".join(f"`{k}` {v:,}" for k, v in sorted(kinds.items())) if kinds else f"{figures[total]:,}"
+        parts.append(f"{label}: {shown}")
+    return "; ".join(parts)
 
 
 def _pages(pages: dict | None, generated: dict | None) -> str:

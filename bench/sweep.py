@@ -7,15 +7,17 @@
 The database (a PostgreSQL one is created when missing) is emptied and rebuilt from the migrations;
 ``--build-only`` stops there, and ``--reuse`` times the passes over data built before, e.g. a copy
 made with ``createdb -T`` (a due pass changes the data, so each timing needs a fresh copy).
-Complaints are written in bulk (COPY on PostgreSQL, batched inserts on SQLite), not through the
-services, but as the services would leave them: categories, units and classes from the Klungkung
-SOP, desa and kecamatan, reporters reachable by SMS and/or e-mail (some anonymous), staff in every
-role, each complaint in ``received`` (verification clock running), ``dispositioned`` (response and
-resolution running) or ``in_progress`` (resolution running), deadlines from the real working
-calendar, a sealed audit trail (filing, verification), indicator facts, and ``next_check_at`` the
-first unrecorded threshold. The due complaints have passed a deadline with their warning already
-recorded: the due pass records a breach, raises the escalation to level 1 and tells the holders and
-the administrators (an ``sla_breach`` and an ``escalate`` audit event, a mark and in-app messages each).
+Complaints are made by ``--build-workers`` processes and written in bulk (COPY on PostgreSQL, batched
+inserts on SQLite), not through the services, but as the services would leave them: categories, units
+and classes from the Klungkung SOP, desa and kecamatan, reporters reachable by SMS and/or e-mail (some
+anonymous), staff in every role, each complaint in ``received`` (verification clock running),
+``dispositioned`` (response and resolution running) or ``in_progress`` (resolution running), deadlines
+from the real working calendar, a sealed audit trail (filing, verification), its indicator fact
+(counted with the app's ``indicators.compute_fact``; the roll-ups are summed from the facts as
+``indicators.rebuild`` does), and ``next_check_at`` the first unrecorded threshold. The due complaints
+have passed a deadline with their warning already recorded: the due pass records a breach, raises the
+escalation to level 1 and tells the holders and the administrators (an ``sla_breach`` and an
+``escalate`` audit event, a mark and in-app messages each).
 
 Printed and written to ``--json`` (default ``bench/out/sweep.json``): the database, the open and due
 counts, the build time, the time of the due pass and of a second pass that finds nothing, what each
@@ -37,6 +39,8 @@ from datetime import time as clock_time
 from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -44,6 +48,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.generate import roll_up
 from config import database_url
 from web import create_app
 from web.cli import sweep_until_done
@@ -51,7 +56,16 @@ from workflow.db import db
 from workflow.domain import sla as thresholds_of
 from workflow.domain.audit import GENESIS, event_hash
 from workflow.domain.clocks import Clock as ClockRecord
-from workflow.models import Clock, Complaint, ComplaintEvent, OutboxMessage, SlaMark, Unit, User
+from workflow.models import (
+    Clock,
+    Complaint,
+    ComplaintEvent,
+    IndicatorFact,
+    OutboxMessage,
+    SlaMark,
+    Unit,
+    User,
+)
 from workflow.services import indicators
 from workflow.services.audit import HASHED
 from workflow.services.calendars import calendar_for
@@ -75,6 +89,11 @@ CLOCK_COLUMNS = ("id", "complaint_id", "kind", "status", "limit_working_days", "
 EVENT_COLUMNS = ("id", "complaint_id", "seq", "at", "actor_id", "actor_role", "action", "from_state", "to_state",
                  "comment", "internal", "details", "hash")
 MARK_COLUMNS = ("id", "clock_id", "threshold", "cycle", "fired_at")
+CLOCK_SLOTS = {"verification": 1, "response": 2, "resolution": 3}
+FACT_COLUMNS = ("complaint_id", *indicators.KEY_COLUMNS, "resolve_days", *indicators.COUNTS)
+# The tables the build writes, and their columns in the order of the rows it makes.
+LOADED = {"complaints": COMPLAINT_COLUMNS, "clocks": CLOCK_COLUMNS, "complaint_events": EVENT_COLUMNS,
+          "sla_marks": MARK_COLUMNS, "indicator_facts": FACT_COLUMNS}
 FIRST_NAMES = ["I Wayan", "Ni Wayan", "I Made", "Ni Made", "I Nyoman", "Ni Nyoman", "I Ketut", "Ni Ketut",
                "I Gede", "Ni Luh", "I Putu", "Ni Putu", "I Komang", "Ni Komang", "I Kadek", "Ni Kadek"]
 LAST_NAMES = ["Sutama", "Sukerti", "Astawa", "Suartini", "Mahendra", "Widiastuti", "Darmawan", "Ariani",
@@ -99,6 +118,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true",
                         help="build the data set, write its figures and stop (to copy it, then time passes over "
                              "copies with --reuse)")
+    parser.add_argument("--build-workers", type=int, default=2, help="processes that make the rows (default 2)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     due_count = args.due_count if args.due_count is not None else round(args.open * args.due)
@@ -118,10 +138,10 @@ def main() -> None:
             upgrade(revision="heads")
             version = load_sop_version("klungkung")
             db.session.commit()
-            staff = build(args.open, due_count, version.id, random.Random(args.seed))
+            staff = build(args.open, due_count, version.id, random.Random(args.seed), args.build_workers)
             result["build_seconds"] = round(time.perf_counter() - started, 2)
             started = time.perf_counter()
-            indicators.rebuild()
+            roll_up()  # the facts were written with the complaints
             db.session.commit()
             result["facts_seconds"] = round(time.perf_counter() - started, 2)
             _analyze()
@@ -134,7 +154,7 @@ def main() -> None:
         result["staff"] = staff
         db.session.commit()
         print(f"{dialect}: {result['open']:,} open complaints, {result['due']:,} due, {staff} staff"
-              + (f"; built in {result['build_seconds']:.0f} s, facts in {result['facts_seconds']:.0f} s"
+              + (f"; built in {result['build_seconds']:.0f} s, roll-ups in {result['facts_seconds']:.0f} s"
                  if not args.reuse else " (reused)"))
         if not args.build_only:
             time_passes(args, result)
@@ -177,9 +197,14 @@ def timed_pass(batch: int, workers: int, url: str, notifications: bool) -> dict:
                for name, model in (("events", ComplaintEvent), ("marks", SlaMark), ("outbox", OutboxMessage))}
     by_kind = dict(db.session.execute(select(OutboxMessage.kind, func.count()).where(
         OutboxMessage.id > before["outbox"]).group_by(OutboxMessage.kind)).all())
+    by_action = dict(db.session.execute(select(ComplaintEvent.action, func.count()).where(
+        ComplaintEvent.id > before["events"]).group_by(ComplaintEvent.action)).all())
+    by_threshold = dict(db.session.execute(select(SlaMark.threshold, func.count()).where(
+        SlaMark.id > before["marks"]).group_by(SlaMark.threshold)).all())
     db.session.commit()
     return {"seconds": round(seconds, 3), "clocks": report["clocks"], "report": dict(sorted(report.items())),
-            "events": written["events"], "marks": written["marks"], "escalations": escalations,
+            "events": written["events"], "events_by_action": by_action, "marks": written["marks"],
+            "marks_by_threshold": by_threshold, "escalations": escalations,
             "outbox_messages": written["outbox"], "outbox_by_kind": by_kind,
             "clocks_per_second": round(report["clocks"] / seconds) if report["clocks"] and seconds else None}
 
@@ -229,24 +254,33 @@ def versions(dialect: str) -> dict:
 
 # --- the data set -------------------------------------------------------------------------------------
 
-def build(count: int, due_count: int, sop_version_id: int, rng: random.Random) -> int:
-    """Write ``count`` open complaints, ``due_count`` of them due at NOW; return the number of staff."""
+class _Rows:
+    """The rows of one chunk of complaints, per table (``LOADED``)."""
+
+    def __init__(self):
+        self.complaints, self.clocks, self.complaint_events, self.sla_marks, self.indicator_facts = [], [], [], [], []
+
+
+def build(count: int, due_count: int, sop_version_id: int, rng: random.Random, workers: int) -> int:
+    """Write ``count`` open complaints, ``due_count`` of them due at NOW; return the number of staff.
+
+    ``workers`` processes make the rows, chunk by chunk; this one writes each chunk as it comes.
+    """
     sop = sop_of(_active_version())
     units = {unit.code: unit for unit in db.session.scalars(select(Unit))}
     staff = _staff(units)
-    plan = _Plan(sop, units)
-    due = set(rng.sample(range(count), due_count))
-    ids = {"clock": 0, "event": 0, "mark": 0}
+    _BUILD["plan"] = _Plan(sop, units, sop_version_id)
+    _BUILD["due"] = {n + 1 for n in rng.sample(range(count), due_count)}
+    tasks = [(first, min(first + CHUNK - 1, count), rng.getrandbits(64)) for first in range(1, count + 1, CHUNK)]
+    db.session.commit()  # no transaction of this session spans the writer's (SQLite would refuse)
     writer = _writer()
-    for start in range(0, count, CHUNK):
-        complaints, clocks, events, marks = [], [], [], []
-        for n in range(start, min(start + CHUNK, count)):
-            plan.complaint(n + 1, n in due, rng, sop_version_id, ids, complaints, clocks, events, marks)
-        writer("complaints", COMPLAINT_COLUMNS, complaints)
-        writer("clocks", CLOCK_COLUMNS, clocks)
-        writer("complaint_events", EVENT_COLUMNS, events)
-        writer("sla_marks", MARK_COLUMNS, marks)
-        db.session.commit()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for rows in pool.imap(_chunk_rows, tasks):
+            for table, columns in LOADED.items():
+                writer(table, columns, getattr(rows, table))
+            db.session.commit()
+    # The indexes stay in place during the load (grown row by row, as in a running database): built afterwards,
+    # they would be packed full, and the due pass would pay for splitting their pages as it writes.
     if db.engine.dialect.name == "postgresql":
         for table in ("complaints", "clocks", "complaint_events", "sla_marks"):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -255,28 +289,53 @@ def build(count: int, due_count: int, sop_version_id: int, rng: random.Random) -
     return staff
 
 
+# What the build's worker processes inherit when they are forked: the plan and the ids of the due complaints.
+_BUILD: dict = {}
+
+
+def _chunk_rows(task: tuple[int, int, int]) -> _Rows:
+    """Make the rows of complaints ``first`` to ``last`` (in a build worker; no database access)."""
+    first, last, seed = task
+    plan, due, rng, rows = _BUILD["plan"], _BUILD["due"], random.Random(seed), _Rows()
+    for cid in range(first, last + 1):
+        plan.complaint(cid, cid in due, rng, rows)
+    return rows
+
+
 class _Plan:
     """Decide each complaint's state, place, reporter and clocks, with deadlines from the real calendar."""
 
-    def __init__(self, sop, units: dict[str, Unit]):
-        self.sop, self.units = sop, units
+    def __init__(self, sop, units: dict[str, Unit], sop_version_id: int):
+        self.sop, self.sop_version_id = sop, sop_version_id
+        # Plain copies and calendars read now: the worker processes that use the plan never touch the database.
+        self.units = {code: SimpleNamespace(id=unit.id, code=code, kind=unit.kind, parent_id=unit.parent_id)
+                      for code, unit in units.items()}
+        self.calendars = {None: calendar_for(sop, None, NOW)} | {
+            unit.id: calendar_for(sop, unit, NOW) for unit in units.values()}
         self.policy = policy_of(sop)
         self.categories = list(sop.categories)
         self.limits = {c.code: c.resolution_working_days for c in sop.classes}
         self.desa = [(d.name, d.kecamatan) for d in sop.routing.desa] or [("Gelgel", "Klungkung")]
-        self.calendars = {}
-        today = NOW.astimezone(calendar_for(sop, None, NOW).tz).date()
+        self.deadlines = {}
+        self.facts = _FactCounter(sop, self.units)
+        today = NOW.astimezone(self.calendars[None].tz).date()
         self.days = [today - timedelta(days=back) for back in range(0, 120)]
 
-    def calendar(self, unit: Unit | None):
-        key = unit.id if unit else None
-        if key not in self.calendars:
-            self.calendars[key] = calendar_for(self.sop, unit, NOW)
-        return self.calendars[key]
+    def calendar(self, unit: SimpleNamespace | None):
+        """Return the working calendar of ``unit`` (the regency's when None)."""
+        return self.calendars[unit.id if unit else None]
 
-    def complaint(self, cid: int, is_due: bool, rng: random.Random, sop_version_id: int, ids: dict,
-                  complaints: list, clocks: list, events: list, marks: list) -> None:
-        """Append the rows of complaint ``cid`` to the lists."""
+    def deadline(self, unit: SimpleNamespace | None, moment: datetime, working_days: int) -> datetime:
+        """Return the deadline of a clock of ``unit`` started at ``moment`` (it depends on the local day only)."""
+        calendar = self.calendar(unit)
+        # A million clocks start on some 120 days: each deadline is walked out once, not a million times.
+        key = (unit.id if unit else None, calendar.local_date(moment), working_days)
+        if key not in self.deadlines:
+            self.deadlines[key] = calendar.deadline(moment, working_days)
+        return self.deadlines[key]
+
+    def complaint(self, cid: int, is_due: bool, rng: random.Random, rows: _Rows) -> None:
+        """Append the rows of complaint ``cid`` (complaint, clocks, audit events, marks, fact) to ``rows``."""
         while True:  # a due complaint must be able to breach without reaching level 2 at once
             category = self.categories[rng.randrange(len(self.categories))]
             state = rng.choices([s for s, _ in STATES], [w for _, w in STATES])[0]
@@ -288,9 +347,9 @@ class _Plan:
             days = _days(self, unit.id if unit else None, running, limits, due_kind)
             if days:
                 break
-        calendar = self.calendar(unit)
+        tz = self.calendar(unit).tz
         day = rng.choice(days)
-        start = datetime.combine(day, clock_time(8), calendar.tz).astimezone(UTC) + timedelta(
+        start = datetime.combine(day, clock_time(8), tz).astimezone(UTC) + timedelta(
             minutes=rng.randrange(0, 240))
         # Verified the morning it came in (the same local day, so the open-too-long deadline is the clock's).
         received_at = start - timedelta(minutes=rng.randrange(1, 60)) if state != "received" else start
@@ -301,13 +360,14 @@ class _Plan:
         phone = f"0812{rng.randrange(10_000_000, 99_999_999)}" if contact < 0.75 else None
         email = f"pelapor{cid}@example.id" if 0.5 <= contact < 0.9 else None
         verified_at = start if state != "received" else None
-        complaints.append((
+        complaint = (
             cid, f"KLK-26-B{cid:08d}", "0" * 64, 0, state, rng.choice(CHANNELS),
             f"{category.name} di {desa} (laporan {cid})"[:200],
             f"{category.description} Lokasi di Desa {desa}, Kecamatan {kecamatan}; mohon segera ditindaklanjuti.",
             category.code, class_code, desa, kecamatan, name, phone, email, anonymous, False, False,
-            rng.random() < 0.03, unit.id if unit else None, sop_version_id, 0, 0, 0, received_at, verified_at,
-            received_at, verified_at or received_at, 1))
+            rng.random() < 0.03, unit.id if unit else None, self.sop_version_id, 0, 0, 0, received_at, verified_at,
+            received_at, verified_at or received_at, 1)
+        rows.complaints.append(complaint)
         # The audit trail so far, sealed as the services would have: filing, then verification.
         previous = GENESIS
         trail = [("file", received_at, "reporter", None, "received", {})]
@@ -315,37 +375,38 @@ class _Plan:
             trail.append(("verify", verified_at, "admin_instansi", "received", "dispositioned",
                           {"unit": category.default_unit, "class": class_code}))
         for seq, (action, at, role, from_state, to_state, details) in enumerate(trail, start=1):
-            ids["event"] += 1
             fields = {"complaint_id": cid, "seq": seq, "at": at, "actor_id": None, "actor_role": role,
                       "action": action, "from_state": from_state, "to_state": to_state, "comment": None,
                       "internal": False, "details": details}
             assert tuple(fields) == HASHED
             previous = event_hash(previous, fields)
-            events.append((ids["event"], cid, seq, at, None, role, action, from_state, to_state, None, False,
-                           details, previous))
+            rows.complaint_events.append(((cid - 1) * 2 + seq, cid, seq, at, None, role, action, from_state,
+                                          to_state, None, False, details, previous))
+        statuses = dict.fromkeys(running, "running")
         if verified_at is not None:  # the verification clock stopped in time
-            ids["clock"] += 1
-            clocks.append((ids["clock"], cid, "verification", "met", self.sop.clocks.verification_working_days,
-                           received_at, calendar.deadline(received_at, self.sop.clocks.verification_working_days),
-                           verified_at, None, None))
+            statuses["verification"] = "met"
+            limit = self.sop.clocks.verification_working_days
+            rows.clocks.append((_clock_id(cid, "verification"), cid, "verification", "met", limit, received_at,
+                                self.deadline(unit, received_at, limit), verified_at, None, None))
         if state == "in_progress":  # the first response came the next day
-            ids["clock"] += 1
+            statuses["response"] = "met"
             responded = min(start + timedelta(days=1), NOW - timedelta(minutes=5))
-            clocks.append((ids["clock"], cid, "response", "met", self.sop.clocks.response_working_days, start,
-                           calendar.deadline(start, self.sop.clocks.response_working_days), responded, None, None))
+            limit = self.sop.clocks.response_working_days
+            rows.clocks.append((_clock_id(cid, "response"), cid, "response", "met", limit, start,
+                                self.deadline(unit, start, limit), responded, None, None))
+        rows.indicator_facts.append(self.facts.row(dict(zip(COMPLAINT_COLUMNS, complaint, strict=True)), statuses))
         for kind, limit in zip(running, limits, strict=True):
-            ids["clock"] += 1
             found = _thresholds(self, unit.id if unit else None, kind, limit, day)
-            due_at = calendar.deadline(start, limit)
+            due_at = self.deadline(unit, start, limit)
             if kind == due_kind:  # warned before; the breach is due now
                 warning = next(t for t in found if t.name == thresholds_of.WARNING)
                 breach = next(t for t in found if t.name == thresholds_of.BREACH)
-                ids["mark"] += 1
-                marks.append((ids["mark"], ids["clock"], thresholds_of.WARNING, start, warning.at))
+                rows.sla_marks.append((cid, _clock_id(cid, kind), thresholds_of.WARNING, start, warning.at))
                 next_check = breach.at
             else:
                 next_check = found[0].at
-            clocks.append((ids["clock"], cid, kind, "running", limit, start, due_at, None, None, next_check))
+            rows.clocks.append((_clock_id(cid, kind), cid, kind, "running", limit, start, due_at, None, None,
+                                next_check))
 
     def _limit(self, kind: str, class_code: str | None) -> int:
         if kind == "verification":
@@ -353,6 +414,47 @@ class _Plan:
         if kind == "response":
             return self.sop.clocks.response_working_days
         return self.limits[class_code]
+
+
+class _FactCounter:
+    """Count a built complaint's indicator fact with the app's own ``indicators.compute_fact``."""
+
+    # An open complaint just verified or acknowledged: no outcome, rating, finding or GESI data yet.
+    NOTHING_YET = {"closure": None, "archive_reason": None, "gesi_gender": None, "gesi_disability": None,
+                   "gesi_marginal_group": None, "rating": None, "finding": None, "substantiated": None,
+                   "confirmation_started_at": None, **{f"failure_{name}": None for name in indicators.FAILURES}}
+
+    def __init__(self, sop, units: dict[str, SimpleNamespace]):
+        self.tz, self.places = ZoneInfo(sop.sop.timezone), indicators._Places(sop)
+        by_id = {unit.id: unit for unit in units.values()}
+        self.lineage = {None: dict.fromkeys(("unit_code", "unit_kind", "parent_code", "parent_kind", "grand_code",
+                                             "grand_kind"))}
+        for unit in units.values():
+            parent = by_id.get(unit.parent_id)
+            grand = by_id.get(parent.parent_id) if parent else None
+            self.lineage[unit.id] = {"unit_code": unit.code, "unit_kind": unit.kind,
+                                     "parent_code": parent and parent.code, "parent_kind": parent and parent.kind,
+                                     "grand_code": grand and grand.code, "grand_kind": grand and grand.kind}
+
+    def row(self, complaint: dict, statuses: dict[str, str]) -> tuple:
+        """Return the fact row (``FACT_COLUMNS``) of ``complaint`` whose clocks have ``statuses``, none breached."""
+        clocks = {}
+        for kind in ("verification", "response", "resolution"):
+            clocks[f"{kind}_status"], clocks[f"{kind}_breached"] = statuses.get(kind), False
+        shaped = SimpleNamespace(**complaint, **self.lineage[complaint["unit_id"]], **self.NOTHING_YET, **clocks,
+                                 verified=complaint["verified_at"] is not None)
+        fact = indicators.compute_fact(shaped, self.tz, self.places, self._no_calendar)
+        return (fact.complaint_id, *fact.keys, fact.resolve_days, *fact.counts)  # Fact.row()'s order
+
+    @staticmethod
+    def _no_calendar(moment: datetime):
+        raise AssertionError("an open complaint has no days to resolve to count")
+
+
+def _clock_id(complaint_id: int, kind: str) -> int:
+    # Ids follow from the complaint's (three clocks, two events and one mark at most each), so chunks made in
+    # different processes never collide.
+    return (complaint_id - 1) * 3 + CLOCK_SLOTS[kind]
 
 
 def _running(state: str) -> tuple[str, ...]:
@@ -425,7 +527,8 @@ def _writer():
                     copier.write_row(row)
         return copy
 
-    tables = {"complaints": Complaint, "clocks": Clock, "complaint_events": ComplaintEvent, "sla_marks": SlaMark}
+    tables = {"complaints": Complaint, "clocks": Clock, "complaint_events": ComplaintEvent, "sla_marks": SlaMark,
+              "indicator_facts": IndicatorFact}
 
     def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if rows:

@@ -58,7 +58,9 @@ def test_the_sweep_benchmark_escalates_what_is_due_once_and_writes_its_figures(s
     assert {"build_seconds", "facts_seconds", "versions", "command"} <= set(figures)
     due = figures["due_pass"]
     assert due["report"] == {"breach": DUE, "clocks": DUE}  # batches of 4: the pass went on until none was due
-    assert (due["escalations"], due["marks"], due["events"]) == (DUE, DUE, 2 * DUE)  # sla_breach + escalate
+    assert (due["escalations"], due["marks"], due["events"]) == (DUE, DUE, 2 * DUE)
+    assert due["events_by_action"] == {"sla_breach": DUE, "escalate": DUE}  # the warnings were recorded before
+    assert due["marks_by_threshold"] == {"breach": DUE}
     # Each breach tells the administrators and the complaint's holders; the escalation tells nobody twice.
     assert due["outbox_messages"] >= 2 * DUE and set(due["outbox_by_kind"]) == {"inapp"}
     assert due["seconds"] > 0 and due["clocks_per_second"] > 0
