@@ -49,14 +49,16 @@ def lapor_pull(since: str | None, at: str | None) -> None:
 
 @outbox_cli.command("deliver")
 @click.option("--now", "at", help="Deliver as if at this ISO-8601 moment with offset (default: the clock).")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1), help="Messages per pass.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Messages per round; rounds go on while they come back full.")
 @click.option("--every", type=click.IntRange(min=1), help="Keep delivering every N seconds (a worker).")
 def outbox_deliver(at: str | None, limit: int, every: int | None) -> None:
-    """Deliver the messages that are due, each committed on its own; retries back off."""
+    """Deliver every message that is due, each committed on its own; retries back off."""
     senders = outbox.senders_from(current_app.config)
 
     def deliver_round() -> None:
-        report = outbox.deliver_due(parse_moment(at) if at else now(), senders, limit, unit_of_work=unit_of_work)
+        report = outbox.deliver_until_drained(lambda: parse_moment(at) if at else now(), senders, limit,
+                                              unit_of_work=unit_of_work)
         click.echo("outbox " + (", ".join(f"{k}={v}" for k, v in sorted(report.items())) or "nothing due"))
 
     if every:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from tests.conftest import PG_URL, T0, database_url_for, on_postgres
 from web.transaction import unit_of_work
 from workflow.db import db
-from workflow.models import OutboxMessage
+from workflow.models import Notice, OutboxMessage
 from workflow.services import outbox
 
 
@@ -90,6 +90,78 @@ def test_each_due_message_is_delivered_and_marked_once(app):
     assert report["delivered"] == 2 and not again
     assert set(receiver.kept) == {"a", "b"} and receiver.calls == 2
     assert (message("a").status, message("a").delivered_at, message("a").attempts) == ("delivered", T0, 1)
+
+
+def test_the_worker_goes_on_while_its_rounds_come_back_full(app, staff):
+    # 25 notices due and rounds of 10: one `flask outbox deliver` delivers them all, not one round's worth.
+    app.config["NOTIFICATIONS_ENABLED"] = True
+    user_id = staff["admin"].actor.user_id
+    for number in range(25):
+        outbox.enqueue("inapp", f"notice-{number}", {"user_id": user_id, "notice": "new_complaint",
+                                                     "text": f"pemberitahuan {number}", "at": T0.isoformat()}, T0)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["outbox", "deliver", "--limit", "10", "--now", T0.isoformat()])
+
+    assert result.exit_code == 0 and "delivered=25" in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 25
+
+
+class NoticeWriter(Receiver):
+    """A receiver that can take many messages at once, as the in-app notices do; counts its batches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.refuse_batches = False
+
+    def many(self, messages: list[OutboxMessage], now) -> None:
+        if self.refuse_batches:
+            raise RuntimeError("batch refused")
+        self.batches.append(len(messages))
+        for message in messages:
+            self.kept.setdefault(message.key, message.payload)
+
+
+def test_notices_are_delivered_many_at_a_time(app):
+    for number in range(1200):
+        outbox.enqueue("inapp", f"n-{number}", {"text": str(number)}, T0)
+    db.session.commit()
+    writer = NoticeWriter()
+
+    report = deliver({"inapp": writer}, limit=2000)
+
+    assert report["delivered"] == 1200 and len(writer.kept) == 1200
+    assert writer.batches == [outbox.MANY, outbox.MANY, 200]  # three transactions, not 1,200
+    assert {m.status for m in db.session.scalars(select(OutboxMessage))} == {"delivered"}
+
+
+def test_a_batch_keeps_each_conversation_in_order(app, file):
+    complaint_id = file().complaint.id
+    queue("other", kind="inapp")
+    queue("first", kind="inapp", complaint_id=complaint_id, recipient="user:1", at=T0 + timedelta(minutes=5))
+    queue("second", kind="inapp", complaint_id=complaint_id, recipient="user:1")  # due, but after "first"
+    writer = NoticeWriter()
+
+    deliver({"inapp": writer})
+    assert list(writer.kept) == ["other"]  # "second" waits for the earlier notice of its conversation
+    deliver({"inapp": writer}, at=T0 + timedelta(minutes=5))
+
+    assert list(writer.kept) == ["other", "first", "second"]
+
+
+def test_a_failed_batch_is_tried_one_message_at_a_time(app):
+    for key in ("a", "b", "c"):
+        queue(key, kind="inapp")
+    writer = NoticeWriter()
+    writer.refuse_batches = True
+    writer.failures = [RuntimeError("a is broken")]  # the first single attempt fails, the others go through
+
+    report = deliver({"inapp": writer})
+
+    assert report == {"delivered": 2, "retried": 1}
+    assert message("a").status == "pending" and message("a").attempts == 1
+    assert {message("b").status, message("c").status} == {"delivered"}
 
 
 def test_a_message_is_not_sent_before_it_is_due(app):

@@ -153,12 +153,15 @@ class InAppSender:
 
     def __call__(self, message: OutboxMessage, now: datetime) -> None:
         """Insert the notice (a repeated delivery finds it and adds nothing)."""
-        payload = message.payload
+        self.many([message], now)
+
+    def many(self, messages: list[OutboxMessage], now: datetime) -> None:
+        """Insert the notices of many messages in one statement (those already written are left as they are)."""
         insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        db.session.execute(insert(Notice).values(
-            user_id=payload["user_id"], complaint_id=payload.get("complaint_id"), kind=payload["notice"],
-            text=payload["text"], key=message.key, created_at=datetime.fromisoformat(payload["at"]), read_at=None,
-        ).on_conflict_do_nothing(index_elements=["key"]))
+        db.session.execute(insert(Notice).on_conflict_do_nothing(index_elements=["key"]), [{
+            "user_id": m.payload["user_id"], "complaint_id": m.payload.get("complaint_id"), "kind": m.payload["notice"],
+            "text": m.payload["text"], "key": m.key, "created_at": datetime.fromisoformat(m.payload["at"]),
+            "read_at": None} for m in messages])
 
 
 def mail_sender(config: Mapping[str, Any]) -> outbox.Sender | None:

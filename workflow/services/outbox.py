@@ -17,7 +17,10 @@ only a worker killed in that moment resends it, with the same ``Message-ID``.
 
 Transactions: :func:`deliver_due` is given the edge's ``unit_of_work`` and runs each message in a
 unit of its own: the claim, the send and the mark commit together before the next message is
-claimed, so a crash loses at most the mark of the message in flight. On PostgreSQL the claim is
+claimed, so a crash loses at most the mark of the message in flight. A sender that writes only to
+this database (the in-app notices) takes up to ``MANY`` messages in one unit instead: its writes and
+their marks commit together just the same. :func:`deliver_until_drained` (the worker) goes on with the
+next round at once while rounds come back full, so a burst drains at the senders' speed. On PostgreSQL the claim is
 ``SELECT … FOR UPDATE SKIP LOCKED``: the row stays locked while it is sent, and workers running at
 the same time take different messages. Messages of one kind to one recipient about one complaint
 leave in the order they were written (a status update never overtakes the one before it).
@@ -31,14 +34,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from workflow.db import db
 from workflow.models import OutboxMessage
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 MAX_ERROR_LENGTH = 2000
+# Messages per transaction for a sender that delivers many at once: one sweep can queue 40,000 notices.
+MANY = 500
 
 
 class Sender(Protocol):
@@ -46,7 +52,8 @@ class Sender(Protocol):
 
     A sender may write what the delivery means to the database (a reference, an audit event); that
     work commits with the mark. It may also have ``give_up(message, now)``, called once when the
-    message is marked failed, and ``keyless = True`` when its receiver cannot recognise a key (SMTP).
+    message is marked failed, ``keyless = True`` when its receiver cannot recognise a key (SMTP), and
+    ``many(messages, now)`` when it can deliver a batch at once (the in-app notices: rows in this database).
     """
 
     def __call__(self, message: OutboxMessage, now: datetime) -> None: ...
@@ -111,14 +118,39 @@ def deliver_due(now: datetime, senders: Mapping[str, Sender], limit: int = 100, 
     report: Counter = Counter()
     if not senders:
         return report
-    for _ in range(limit):
+    left = limit
+    while left > 0:
         with unit():
             message = _claim(now, sorted(senders))
             if message is None:
                 break
-            report[_attempt(message, senders[message.kind], now, policy)] += 1
+            sender = senders[message.kind]
+            if getattr(sender, "many", None) is None:
+                outcomes = Counter([_attempt(message, sender, now, policy)])
+            else:
+                outcomes = _attempt_many([message, *_claim_more(message, now, min(left, MANY) - 1)], sender, now,
+                                         policy)
         _HANDED_OVER.pop(message.key, None)  # its mark is committed (or, without a unit, the caller's to commit)
+        report.update(outcomes)
+        left -= sum(outcomes.values())
     return report
+
+
+def deliver_until_drained(clock: Callable[[], datetime], senders: Mapping[str, Sender], batch: int = 100, *,
+                          unit_of_work: UnitOfWork | None = None, max_rounds: int = 1000) -> Counter:
+    """Deliver rounds of up to ``batch`` messages, at ``clock()`` each, until a round finds fewer; sum them.
+
+    A worker that waited between rounds of a fixed size would fall behind any burst (100 messages every
+    30 seconds is 12,000 an hour, and one sweep can queue 40,000 notices): a full round means more are
+    due, so the next one starts at once; ``max_rounds`` bounds one call.
+    """
+    total: Counter = Counter()
+    for _ in range(max_rounds):
+        report = deliver_due(clock(), senders, batch, unit_of_work=unit_of_work)
+        total.update(report)
+        if sum(report.values()) < batch:
+            break
+    return total
 
 
 def requeue_failed(now: datetime, kind: str | None = None) -> int:
@@ -190,6 +222,42 @@ def _earliest_before(message: OutboxMessage) -> datetime | None:
         OutboxMessage.status == PENDING, OutboxMessage.kind == message.kind,
         OutboxMessage.complaint_id == message.complaint_id, OutboxMessage.recipient == message.recipient,
         OutboxMessage.id < message.id))
+
+
+def _claim_more(first: OutboxMessage, now: datetime, count: int) -> list[OutboxMessage]:
+    # The next due messages of the first one's kind, for a sender that delivers many at once; a message
+    # whose chain has an earlier one pending outside the batch is left for a later round (order is kept).
+    if count <= 0:
+        return []
+    query = (select(OutboxMessage.id)
+             .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.kind == first.kind, OutboxMessage.id != first.id)
+             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(count))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = [first.id, *db.session.scalars(query)]
+    earlier = aliased(OutboxMessage)
+    waiting = set(db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), exists().where(
+        earlier.status == PENDING, earlier.kind == OutboxMessage.kind,
+        earlier.complaint_id == OutboxMessage.complaint_id, earlier.recipient == OutboxMessage.recipient,
+        earlier.id < OutboxMessage.id, earlier.id.not_in(ids)))))
+    wanted = [i for i in ids[1:] if i not in waiting]
+    found = {m.id: m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(wanted)))}
+    return [found[i] for i in wanted]
+
+
+def _attempt_many(messages: list[OutboxMessage], sender: Sender, now: datetime, policy: RetryPolicy) -> Counter:
+    try:
+        with db.session.begin_nested():
+            sender.many(messages, now)
+    except Exception:
+        # One of them is at fault, or the receiver failed: each is tried on its own, with its own retries.
+        return Counter(_attempt(message, sender, now, policy) for message in messages)
+    for message in messages:
+        message.attempts += 1
+        message.status, message.delivered_at, message.next_attempt_at = DELIVERED, now, None
+    db.session.flush()
+    return Counter({DELIVERED: len(messages)})
 
 
 def _attempt(message: OutboxMessage, sender: Sender, now: datetime, policy: RetryPolicy) -> str:
