@@ -199,6 +199,16 @@ def test_nothing_is_queued_while_notifications_are_off(app, file, act, staff):
 # --- staff ----------------------------------------------------------------------------------------
 
 
+def test_a_filing_reads_only_the_staff_it_tells(notify, staff):
+    # A regency has hundreds of staff accounts; a filing tells the administrators and must not load the rest.
+    db.session.expunge_all()
+    file_complaint(new_complaint(), None, T0)
+    loaded = {user.role for user in db.session.identity_map.values() if isinstance(user, User)}
+    db.session.commit()
+    assert loaded == {"admin_instansi"}
+    assert {m.payload["notice"] for m in messages(kind="inapp")} == {"new_complaint"}
+
+
 def test_staff_hear_of_assignments_returns_and_bounces_and_not_of_their_own_acts(notify, file, act, staff):
     cid = file().complaint.id
     act(cid, "verify", staff["admin"].actor, **VERIFY)

@@ -56,7 +56,7 @@ REPORTER_NOTICES = {
     Action.transfer_out.value: t.TRANSFERRED, Action.reopen.value: t.REOPENED, "ombudsman_notice": t.OMBUDSMAN,
 }
 _OPEN_CLOCKS = (ClockStatus.running.value, ClockStatus.breached.value)
-# Per session: the active staff of the current transaction, by role.
+# Per session: the active staff the current transaction has read, by role and by (unit, roles).
 _STAFF = "aduflow.notifications.staff"
 # Per session: who an SLA notice reached at the sweep's moment, so its escalation does not tell them twice.
 _TOLD_BY_SWEEP = "aduflow.notifications.told_by_sweep"
@@ -235,31 +235,38 @@ def _holders(complaint: Complaint) -> list[User]:
 def _users(*roles: str) -> list[User]:
     if not roles:
         return []
-    by_role, _ = _staff()
-    return [user for role in sorted(roles) for user in by_role.get(role, [])]
+    by_role = _staff()[0]
+    missing = sorted(set(roles) - by_role.keys())
+    if missing:
+        # Only the roles asked for: a filing tells the administrators, and a regency has hundreds of other staff.
+        by_role.update((role, []) for role in missing)
+        for user in db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(missing))
+                                       .order_by(User.id)):
+            by_role[user.role].append(user)
+    return [user for role in sorted(roles) for user in by_role[role]]
 
 
 def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
     roles = tuple(roles)
     if unit_id is None or not roles:
         return []
-    by_role, by_unit = _staff()
+    by_unit = _staff()[1]
     key = (unit_id, roles)
     if key not in by_unit:  # a sweep asks the same few units thousands of times
-        above = set(_unit_and_above(unit_id))
-        by_unit[key] = [user for role in sorted(roles) for user in by_role.get(role, []) if user.unit_id in above]
+        found = db.session.scalars(select(User).where(
+            User.active.is_(True), User.role.in_(roles), User.unit_id.in_(_unit_and_above(unit_id)))
+            .order_by(User.id)).all()
+        by_unit[key] = [user for role in sorted(roles) for user in found if user.role == role]
     return list(by_unit[key])
 
 
 def _staff() -> tuple[dict[str, list[User]], dict]:
-    # Read once per transaction: a sweep writes thousands of events and asks the same question each time.
+    # What this transaction has read of the staff, by role and by (unit, roles): read once per transaction,
+    # as a sweep writes thousands of events and asks the same questions each time.
     transaction = db.session().get_transaction()
     cached = db.session.info.get(_STAFF)
     if cached is None or cached[0] is not transaction:
-        by_role: dict[str, list[User]] = {}
-        for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
-            by_role.setdefault(user.role, []).append(user)
-        cached = db.session.info[_STAFF] = (transaction, by_role, {})
+        cached = db.session.info[_STAFF] = (transaction, {}, {})
     return cached[1], cached[2]
 
 
