@@ -7,7 +7,8 @@
 Contenders, each under gunicorn with the same settings (``--workers 2 --worker-class sync``, loopback):
 
 * ``aduflow``  — ``wsgi:app`` with ``ADUFLOW_ENV=production``, on a fresh database migrated with the
-  Klungkung SOP loaded and one administrator (so filing queues her in-app notice, as in production);
+  Klungkung SOP loaded and a regency's staff accounts (three administrators, so filing queues their in-app
+  notices, and two handlers and a penghubung per unit, coordinators, inspectors and leaders: about 180);
 * ``bare``     — ``bench/bare_app.py``: Flask + Flask-SQLAlchemy inserting one complaint row and one audit
   row in one commit (the stack's limit); its ``GET /hello`` is the HTTP ceiling (``hello``);
 * ``helpdesk`` — django-helpdesk 2.6.1's public submit form (``bench/helpdesk``, its own venv
@@ -61,6 +62,8 @@ WORKERS = 2
 CONNECTIONS = 4
 SECRET_KEY = "bench-intake-" + secrets.token_hex(16)
 ADMIN = ("benchadmin", "bench-admin-pass-2026")
+# Staff accounts besides the units' handlers and penghubung (two and one per unit), as a regency has them.
+STAFF_WITHOUT_UNIT = {"admin_instansi": 2, "coordinator": 5, "inspector": 5, "leader": 3, "sysadmin": 1}
 FILING_LIMIT = "1000000 per minute"
 
 
@@ -534,7 +537,7 @@ def _prepare(backend: str, urls: dict, contenders: list[str]) -> str | None:
 
 
 def _setup_aduflow() -> int:
-    # Runs in a child process with the production environment: migrate, load the SOP, add one administrator.
+    # Runs in a child process with the production environment: migrate, load the SOP, add the staff accounts.
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
 
@@ -547,9 +550,26 @@ def _setup_aduflow() -> int:
     with app.app_context():
         upgrade(revision="heads")  # "heads": also while migrations written in parallel wait for their merge
         load_sop_version("klungkung")
-        people.create_user(ADMIN[0], "admin_instansi", ADMIN[1], None, "Administrator Bench")
+        admin = people.create_user(ADMIN[0], "admin_instansi", ADMIN[1], None, "Administrator Bench")
+        _add_staff(admin.password_hash)
         db.session.commit()
     return 0
+
+
+def _add_staff(password_hash: str) -> None:
+    # A regency's accounts: two handlers and a penghubung per unit, a few administrators, coordinators,
+    # inspectors and leaders. Filing tells only the administrators; the others must cost it nothing.
+    from sqlalchemy import select
+
+    from workflow.db import db
+    from workflow.models import Unit, User
+
+    accounts = [(f"{role}-{unit.code}-{n}".lower(), role, unit.id)
+                for unit in db.session.scalars(select(Unit).order_by(Unit.id))
+                for role, count in (("unit_admin", 2), ("penghubung", 1)) for n in range(count)]
+    accounts += [(f"{role}-{n}", role, None) for role, count in STAFF_WITHOUT_UNIT.items() for n in range(count)]
+    db.session.add_all(User(username=name[:64], full_name=name, password_hash=password_hash, role=role, unit_id=unit_id)
+                       for name, role, unit_id in accounts)
 
 
 def _aduflow_env(url: str) -> dict:
