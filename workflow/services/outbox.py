@@ -109,9 +109,9 @@ def deliver_due(now: datetime, senders: Mapping[str, Sender], limit: int = 100, 
                 unit_of_work: UnitOfWork | None = None, policy: RetryPolicy | None = None) -> Counter:
     """Deliver up to ``limit`` due messages of the kinds in ``senders``; return what happened to them.
 
-    Each message is claimed, sent and marked inside one ``unit_of_work()`` (the job edge passes
-    ``web.transaction.unit_of_work``, which commits after each message). Without one, nothing is
-    committed here and the caller commits once at the end.
+    Each message — or, for a sender with ``many``, each batch of up to ``MANY`` — is claimed, sent and
+    marked inside one ``unit_of_work()`` (the job edge passes ``web.transaction.unit_of_work``, which
+    commits after each). Without one, nothing is committed here and the caller commits once at the end.
     """
     policy = policy or RetryPolicy.from_config(current_app.config)
     unit = unit_of_work or nullcontext
