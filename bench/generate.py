@@ -62,7 +62,7 @@ from workflow.domain import clocks as clock_rules
 from workflow.domain import sla as sla_rules
 from workflow.domain.audit import GENESIS, event_hash
 from workflow.domain.machine import CLOCK_EFFECTS
-from workflow.domain.states import Action, ClockKind, ClockStatus, State
+from workflow.domain.states import STOPPED_CLOCK_STATUSES, Action, ClockKind, ClockStatus, State
 from workflow.models import (
     Clock,
     Complaint,
@@ -96,7 +96,7 @@ OTHERS = (("bench-admin-2", "admin_instansi", "ORG"), ("bench-sysadmin", "sysadm
           ("bench-facilitator", "facilitator", None))
 AFTER = timedelta(seconds=1)
 # Plain strings on the hot path (an enum's .value is a descriptor call, a million times over).
-RUNNING, PAUSED, RESOLUTION = ClockStatus.running.value, ClockStatus.paused.value, ClockKind.resolution.value
+RUNNING, RESOLUTION = ClockStatus.running.value, ClockKind.resolution.value
 EFFECTS = {action.value: [(effect, kind.value if kind else None) for effect, kind in effects]
            for action, effects in CLOCK_EFFECTS.items()}
 KIND_INDEX = {kind.value: index for index, kind in enumerate(ClockKind)}
@@ -431,7 +431,7 @@ class Life:
                        else [self.clocks.setdefault(kind, clock_rules.Clock(kind=kind))]
                        if effect == "start" else [self.clocks[kind]] if kind in self.clocks else [])
             for clock in targets:
-                apply_effect(effect, clock, at, self.limit(clock.kind), calendar)
+                clock_rules.apply_effect(effect, clock, at, self.limit(clock.kind), calendar)
         self.touch(at)
 
     def limit(self, kind: str) -> int:
@@ -647,26 +647,7 @@ class Life:
             clock.next_check_at = min(pending, default=None)
 
 
-STOPPED = frozenset({ClockStatus.met.value, ClockStatus.breached.value, ClockStatus.expired.value,
-                     ClockStatus.cancelled.value})
-RESUMABLE = frozenset({ClockStatus.met.value, ClockStatus.breached.value})
-
-
-def apply_effect(effect: str, clock, at: datetime, limit: int, calendar) -> None:
-    """Apply one clock effect of the transition table, with the guards of ``services.actions._apply``."""
-    running, paused = clock.status == RUNNING, clock.status == PAUSED
-    if effect == "start":
-        clock_rules.start(clock, at, limit, calendar)
-    elif effect == "pause" and running:
-        clock_rules.pause(clock, at, calendar)
-    elif effect == "resume" and (paused or clock.status in RESUMABLE):
-        clock_rules.resume(clock, at, calendar)
-    elif effect in ("stop", "stop_all") and (running or paused):
-        clock_rules.stop(clock, at, calendar)
-    elif effect == "expire" and running:
-        clock_rules.expire(clock, at)
-    elif effect == "cancel" and (running or paused):
-        clock_rules.cancel(clock, at)
+STOPPED = frozenset(status.value for status in STOPPED_CLOCK_STATUSES)
 
 
 def text_of(life: Life) -> tuple[str, str]:

@@ -232,9 +232,9 @@ def markdown(report: dict) -> str:
         "",
         "The outbox worker sends each message with its key; the fake SMS gateway and LAPOR! hub keep one message",
         "per key, and a check also looks for the same number and text kept under two keys. E-mail has no key in",
-        "SMTP: a message is sent again, with the same `Message-ID`, only if the worker lost its mark between the",
-        "server's acceptance and its commit (counted as *e-mail resent, same Message-ID*; allowed only where a",
-        "fault could cause it).",
+        "SMTP: a worker that loses the database after the server accepted a message marks it once the database is",
+        "back; only a worker killed between the acceptance and its commit sends it again, with the same `Message-ID`",
+        "(counted as *e-mail resent, same Message-ID*; allowed only where a fault could cause it).",
         "",
         "| scenario | messages | delivered | SMS kept once | e-mails received once | e-mail resent, same Message-ID "
         "| in-app notices once | LAPOR! transfers once | messages retried | wait after load, s |",

@@ -260,9 +260,13 @@ def test_a_body_over_the_largest_filing_is_refused_before_it_is_read(world):
 # --- production refuses to start unsafely -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret", ["", "   ", "dev-only-secret-change-me"], ids=["empty", "blank", "development"])
-def test_production_refuses_an_empty_or_development_secret(monkeypatch, secret):
-    monkeypatch.setenv("SECRET_KEY", secret)
+@pytest.mark.parametrize("secret", [None, "", "   ", "dev-only-secret-change-me"],
+                         ids=["missing", "empty", "blank", "development"])
+def test_production_refuses_a_missing_empty_or_development_secret(monkeypatch, secret):
+    if secret is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app("production")

@@ -22,6 +22,7 @@ from workflow.notifications.listener import international
 from workflow.notifications.senders import message_id
 from workflow.services import outbox, people
 from workflow.services.intake import file_complaint
+from workflow.services.redaction import REDACTED
 from workflow.services.sla import sweep
 
 BASE = "https://pengaduan.klungkungkab.go.id"
@@ -321,7 +322,7 @@ def test_a_hidden_identity_never_reaches_unit_staff_through_any_notice(notify, f
     deliver(notify, day)
 
     roles = dict(db.session.execute(select(User.id, User.role)).all())
-    secrets = [NAME, NAME.split()[-1], "0813", "7777", "77770001", EMAIL, "wayan.rahasia"]
+    secrets = [NAME, *NAME.split()[1:], "0813", "7777", "77770001", EMAIL, "wayan.rahasia"]
     told_others = set()
     for message in messages(kind="inapp"):
         dumped = json.dumps(message.payload, ensure_ascii=False).lower()
@@ -338,7 +339,7 @@ def test_a_hidden_identity_never_reaches_unit_staff_through_any_notice(notify, f
     [new] = [m for m in messages(kind="inapp") if m.payload["notice"] == "new_complaint"]
     assert NAME in new.payload["text"]
     unit_notice = next(m for m in messages(kind="inapp") if m.payload["notice"] == "assigned")
-    assert "[identitas disembunyikan / identity hidden]" in unit_notice.payload["text"]
+    assert REDACTED in unit_notice.payload["text"]
 
 
 # --- delivery -----------------------------------------------------------------------------------------

@@ -254,3 +254,29 @@ def test_overdue_means_running_and_past_the_deadline():
     clocks.resume(clock, wita(3, 4, 11), CALENDAR)
     clocks.stop(clock, wita(3, 5), CALENDAR)
     assert not clocks.is_overdue(clock, past_due)
+
+
+# --- the transition table's effects ---------------------------------------------------------------
+
+# effect → the statuses it changes; every other status is left as it is (nothing happens, False).
+ACTS_ON = {
+    "start": set(ClockStatus),
+    "pause": {ClockStatus.running},
+    "resume": {ClockStatus.paused, ClockStatus.met, ClockStatus.breached},
+    "stop": {ClockStatus.running, ClockStatus.paused},
+    "stop_all": {ClockStatus.running, ClockStatus.paused},
+    "expire": {ClockStatus.running},
+    "cancel": {ClockStatus.running, ClockStatus.paused},
+}
+
+
+@pytest.mark.parametrize("status", list(ClockStatus), ids=lambda s: s.value)
+@pytest.mark.parametrize("effect", list(ACTS_ON))
+def test_an_effect_applies_only_where_the_clocks_status_allows_it(effect, status):
+    clock = started(ClockKind.resolution, wita(3, 2), 10)
+    clocks.pause(clock, wita(3, 3), CALENDAR)
+    clock.status = status.value
+    before = vars(clock).copy()
+    applied = clocks.apply_effect(effect, clock, wita(3, 4), 10, CALENDAR)
+    assert applied == (status in ACTS_ON[effect])
+    assert (vars(clock) != before) == applied

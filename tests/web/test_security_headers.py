@@ -1,8 +1,6 @@
-"""Every answer carries the security headers; production refuses an unsafe start."""
+"""Every answer carries the security headers; staff pages are never cached."""
 
 import pytest
-
-from web import create_app
 
 
 @pytest.mark.parametrize("path", ["/", "/adukan", "/staf/masuk", "/api/v1/sop", "/open311/v2/services.json"])
@@ -20,23 +18,7 @@ def test_staff_pages_are_never_cached(app):
     assert app.test_client().get("/staf/masuk").headers["Cache-Control"] == "no-store"
 
 
-def test_production_refuses_a_missing_secret_and_debug_mode(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production")
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret-for-this-test")
-    monkeypatch.setenv("FLASK_DEBUG", "1")
-    with pytest.raises(RuntimeError, match="Debug"):
-        create_app("production")
-
-
-def test_production_sends_hsts(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "a-real-secret-for-this-test")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
-    monkeypatch.delenv("FLASK_DEBUG", raising=False)
-    production = create_app("production")
-    response = production.test_client().get("/api/v1/openapi.json")
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+# Production refusing to start without a secret or in debug mode, and its HSTS and cookies: tests/security/test_web.py.
 
 
 def test_a_collision_in_an_audit_chain_is_a_conflict_not_a_crash(app):

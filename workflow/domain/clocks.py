@@ -102,6 +102,30 @@ def cancel(clock: ClockRecord, now: datetime) -> None:
     clock.stopped_at = now
 
 
+# A stopped clock that a reopening takes up again with the working days it had left.
+_RESUMABLE = frozenset({ClockStatus.met.value, ClockStatus.breached.value})
+
+
+def apply_effect(effect: str, clock: ClockRecord, now: datetime, limit: int, calendar: WorkingCalendar) -> bool:
+    """Apply one clock effect of the transition table where the clock's state allows it; return whether it did."""
+    running, paused = clock.status == ClockStatus.running.value, clock.status == ClockStatus.paused.value
+    if effect == "start":
+        start(clock, now, limit, calendar)
+    elif effect == "pause" and running:
+        pause(clock, now, calendar)
+    elif effect == "resume" and (paused or clock.status in _RESUMABLE):
+        resume(clock, now, calendar)
+    elif effect in ("stop", "stop_all") and (running or paused):
+        stop(clock, now, calendar)
+    elif effect == "expire" and running:
+        expire(clock, now)
+    elif effect == "cancel" and (running or paused):
+        cancel(clock, now)
+    else:
+        return False
+    return True
+
+
 def display_status(clock: ClockRecord, now: datetime) -> str:
     """Return what a person should read: a running clock past its deadline shows as breached."""
     work_clock = clock.kind not in _WINDOW_KINDS

@@ -19,8 +19,9 @@ its messages exists once, however often a sweep or a retry runs.
   3: leaders). Nobody is told of what they did themselves, and an escalation the sweep makes is not
   announced again to those its breach notice just reached.
 * A hidden identity never reaches anyone but the administrators: no staff notice carries the
-  reporter's contact, and for an anonymous complaint their name, phone and e-mail are blanked out of
-  any free text (title, comments) before a notice to anyone else is written.
+  reporter's contact, and for an anonymous complaint the reporter is blanked out of any free text
+  (title, comments) before a notice to anyone else is written, by the rule every surface uses
+  (:mod:`workflow.services.redaction`).
 """
 
 import re
@@ -40,6 +41,7 @@ from workflow.models import Complaint, ComplaintEvent, OutboxMessage, Unit, User
 from workflow.notifications import templates as t
 from workflow.services import bulk, hooks, outbox
 from workflow.services.queries import zone_of
+from workflow.services.redaction import redact
 
 EMAIL, SMS, WHATSAPP, INAPP = "email", "sms", "whatsapp", "inapp"
 REPORTER = "reporter"
@@ -99,14 +101,15 @@ def _messages(complaint: Complaint, event: ComplaintEvent, config: Mapping[str, 
             if channel == EMAIL:
                 payload["subject"] = rendered.subject
             queued.append(_message(channel, event, reporter_notice, REPORTER, address, complaint, payload))
-    secrets = identity_of(complaint) if complaint.anonymous else []
     for notice, users in staff_notices:
         facts = replace(base, due=_due(notice, complaint, event))
         texts: dict[bool, str] = {}  # everyone told of one event reads the same words: rendered once
         for user in users:
             hidden = complaint.anonymous and not can_see_identity(Actor(role=Role(user.role), user_id=user.id))
             if hidden not in texts:
-                seen = t.hide_identity(facts, secrets) if hidden else facts
+                # The same blanking as every other surface: the name and its words, the phone in any form, NIKs.
+                seen = replace(facts, title=redact(complaint, facts.title),
+                               comment=redact(complaint, facts.comment)) if hidden else facts
                 texts[hidden] = t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text
             payload = {"user_id": user.id, "complaint_id": complaint.id, "notice": notice, "text": texts[hidden],
                        "at": at}
@@ -144,15 +147,6 @@ def international(phone: str) -> str:
     if digits.startswith("0"):
         return "+62" + digits[1:]
     return digits
-
-
-def identity_of(complaint: Complaint) -> list[str]:
-    """Return every form of the reporter's identity that must not reach those who may not see it."""
-    phone = complaint.reporter_phone or ""
-    forms = [complaint.reporter_name or "", complaint.reporter_email or "", phone]
-    if phone:
-        forms += [international(phone), re.sub(r"[^0-9]", "", phone), international(phone).lstrip("+")]
-    return [form for form in forms if form]
 
 
 # --- who hears of what ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ and the e-mail subject and body. Reporters' messages carry the link ``{PUBLIC_BA
 no message ever carries the PIN.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,6 @@ SLA_WARNING, SLA_BREACH, SLA_LEVEL2, ESCALATED = "sla_warning", "sla_breach", "s
 
 # A comment quoted in a short message is cut here; the whole text is behind the link.
 SHORT_COMMENT = 280
-HIDDEN = "[identitas disembunyikan / identity hidden]"
 
 MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember"]
@@ -198,24 +197,6 @@ def render(kind: str, facts: Facts, variant: str | None = None) -> Rendered:
              "Pesan otomatis Aduflow (SP4N-LAPOR! Kabupaten Klungkung); mohon tidak membalas. / "
              "Automated message; please do not reply."]
     return Rendered(text=short, subject=subject, body="\n".join(body) + "\n")
-
-
-def hide_identity(facts: Facts, secrets: list[str]) -> Facts:
-    """Return ``facts`` with every piece of a hidden identity (name, phone, e-mail) blanked out of free text."""
-    return replace(facts, title=scrub(facts.title, secrets),
-                   comment=scrub(facts.comment, secrets) if facts.comment else facts.comment)
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Return ``text`` with each of ``secrets`` (three characters or more) replaced, in any letter case."""
-    for secret in sorted({s.strip() for s in secrets if s and len(s.strip()) >= 3}, key=len, reverse=True):
-        lowered, found, start = text.lower(), [], 0
-        while (start := lowered.find(secret.lower(), start)) != -1:
-            found.append(start)
-            start += len(secret)
-        for start in reversed(found):
-            text = text[:start] + HIDDEN + text[start + len(secret):]
-    return text
 
 
 def day_id(moment: datetime | None, tz: ZoneInfo) -> str:

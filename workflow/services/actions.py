@@ -16,7 +16,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sop import Sop
 from workflow.db import db
 from workflow.domain import clocks
-from workflow.domain.calendar import WorkingCalendar
 from workflow.domain.errors import InvalidInput, NotFound, VersionConflict
 from workflow.domain.machine import CLOCK_EFFECTS, LIFECYCLE, Subject
 from workflow.domain.rules import Actor, Situation, allowed_actions, authorize
@@ -326,35 +325,13 @@ def _apply_clock_effects(complaint: Complaint, action: Action, now: datetime, so
         else:
             targets = [c for c in [complaint.clock(kind)] if c is not None]
         for clock in targets:
-            if _apply(effect, clock, complaint, now, sop, calendar):
+            if clocks.apply_effect(effect, clock, now, _limit(clock.kind, complaint, sop), calendar):
                 sla.schedule(clock, complaint, sop, calendar)
                 events.append(_clock_event(complaint, clock, effect, now))
     return events
 
 
 _STOPPED = frozenset(s.value for s in STOPPED_CLOCK_STATUSES)
-_RESUMABLE_STOPS = frozenset({ClockStatus.met.value, ClockStatus.breached.value})
-
-
-def _apply(effect: str, clock: Clock, complaint: Complaint, now: datetime, sop: Sop,
-           calendar: WorkingCalendar) -> bool:
-    running, paused = clock.status == ClockStatus.running.value, clock.status == ClockStatus.paused.value
-    if effect == "start":
-        clocks.start(clock, now, _limit(clock.kind, complaint, sop), calendar)
-    elif effect == "pause" and running:
-        clocks.pause(clock, now, calendar)
-    elif effect == "resume" and (paused or clock.status in _RESUMABLE_STOPS):
-        # A reopened complaint takes its resolution clock up again with the working days it had left.
-        clocks.resume(clock, now, calendar)
-    elif effect in ("stop", "stop_all") and (running or paused):
-        clocks.stop(clock, now, calendar)
-    elif effect == "expire" and running:
-        clocks.expire(clock, now)
-    elif effect == "cancel" and (running or paused):
-        clocks.cancel(clock, now)
-    else:
-        return False
-    return True
 
 
 def _limit(kind: str, complaint: Complaint, sop: Sop) -> int:
