@@ -175,6 +175,8 @@ def _written(figures: dict) -> str:
         kinds = figures.get(by)
         shown = ", ".join(f"`{k}` {v:,}" for k, v in sorted(kinds.items())) if kinds else f"{figures[total]:,}"
         parts.append(f"{label}: {shown}")
+    if figures.get("inapp_notices"):
+        parts.append(f"in-app notices they deliver: {figures['inapp_notices']:,}")
     return "; ".join(parts)
 
 

@@ -66,6 +66,7 @@ from workflow.models import (
     Unit,
     User,
 )
+from workflow.notifications.listener import INAPP, notice_keys
 from workflow.services import indicators
 from workflow.services.audit import HASHED
 from workflow.services.calendars import calendar_for
@@ -176,7 +177,7 @@ def time_passes(args: argparse.Namespace, result: dict) -> None:
         result[label] = figures = timed_pass(args.batch, args.workers, args.database, not args.no_notifications)
         print(f"  {label.replace('_', ' ')}: {figures['seconds']:.2f} s, clocks {figures['clocks']:,}, "
               f"escalations {figures['escalations']:,}, events {figures['events']:,}, marks {figures['marks']:,}, "
-              f"outbox messages {figures['outbox_messages']:,}"
+              f"outbox messages {figures['outbox_messages']:,} (in-app notices {figures['inapp_notices']:,})"
               + (f", {figures['clocks_per_second']:,.0f} clocks/s" if figures["clocks"] else ""))
 
 
@@ -201,11 +202,15 @@ def timed_pass(batch: int, workers: int, url: str, notifications: bool) -> dict:
         ComplaintEvent.id > before["events"]).group_by(ComplaintEvent.action)).all())
     by_threshold = dict(db.session.execute(select(SlaMark.threshold, func.count()).where(
         SlaMark.id > before["marks"]).group_by(SlaMark.threshold)).all())
+    # One in-app message tells everyone who reads the same words of an event: count the notices they owe.
+    notices = sum(len(notice_keys(key, payload)) for key, payload in db.session.execute(select(
+        OutboxMessage.key, OutboxMessage.payload).where(OutboxMessage.id > before["outbox"],
+                                                        OutboxMessage.kind == INAPP)))
     db.session.commit()
     return {"seconds": round(seconds, 3), "clocks": report["clocks"], "report": dict(sorted(report.items())),
             "events": written["events"], "events_by_action": by_action, "marks": written["marks"],
             "marks_by_threshold": by_threshold, "escalations": escalations,
-            "outbox_messages": written["outbox"], "outbox_by_kind": by_kind,
+            "outbox_messages": written["outbox"], "outbox_by_kind": by_kind, "inapp_notices": notices,
             "clocks_per_second": round(report["clocks"] / seconds) if report["clocks"] and seconds else None}
 
 

@@ -4,7 +4,8 @@ from bench.report import render
 
 PASS = {"seconds": 1.5, "clocks": 10_000, "clocks_per_second": 6_667, "escalations": 10_000, "events": 20_000,
         "events_by_action": {"sla_breach": 10_000, "escalate": 10_000}, "marks": 10_000,
-        "marks_by_threshold": {"breach": 10_000}, "outbox_messages": 37_181, "outbox_by_kind": {"inapp": 37_181}}
+        "marks_by_threshold": {"breach": 10_000}, "outbox_messages": 10_000, "outbox_by_kind": {"inapp": 10_000},
+        "inapp_notices": 37_181}
 EMPTY = {"seconds": 0.01, "clocks": 0, "clocks_per_second": None, "escalations": 0, "events": 0,
          "events_by_action": {}, "marks": 0, "marks_by_threshold": {}, "outbox_messages": 0, "outbox_by_kind": {}}
 
@@ -17,5 +18,5 @@ def test_the_sweep_section_lists_what_the_due_pass_wrote_by_kind():
     row = next(line for line in page.splitlines() if line.startswith("| postgresql | 1,000,000 |"))
     assert "marks: `breach` 10,000" in row
     assert "audit events: `escalate` 10,000, `sla_breach` 10,000" in row
-    assert "outbox messages: `inapp` 37,181" in row
+    assert "outbox messages: `inapp` 10,000" in row and "in-app notices they deliver: 37,181" in row
     assert "sla_warning" not in page

@@ -19,6 +19,7 @@ from tests.reliability.harness import MAIL_FROM, NotReady, wait_until
 from tests.reliability.load import LoadResult
 from workflow.db import db
 from workflow.models import Clock, Complaint, ComplaintEvent, Notice, OutboxMessage, SlaMark
+from workflow.notifications.listener import notice_keys
 from workflow.notifications.senders import message_id
 from workflow.services import audit
 
@@ -157,10 +158,11 @@ def check_delivery(complaint_ids: Iterable[int], gateway: FakeGateway, smtp: Fak
     if resent_mail and not email_resends_allowed:
         problems.append(f"{len(resent_mail)} e-mails reached the mail server more than once")
 
-    notices = Counter(db.session.scalars(select(Notice.key).where(Notice.key.in_(keys["inapp"]))).all()) \
-        if keys["inapp"] else Counter()
-    if len(notices) != len(keys["inapp"]):
-        problems.append(f"{len(keys['inapp']) - len(notices)} in-app notices missing")
+    owed = {key for kind, message_key, _, _, payload in rows if kind == "inapp"
+            for _, key in notice_keys(message_key, payload)}
+    notices = Counter(db.session.scalars(select(Notice.key).where(Notice.key.in_(owed))).all()) if owed else Counter()
+    if len(notices) != len(owed):
+        problems.append(f"{len(owed) - len(notices)} in-app notices missing")
 
     figures = {"messages": len(rows), "by_kind": dict(Counter(kind for kind, *_ in rows)),
                "delivered": sum(state == "delivered" for _, _, state, _, _ in rows),

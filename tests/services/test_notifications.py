@@ -67,7 +67,8 @@ def staff_notices(complaint_id: int | None = None) -> dict[str, list[str]]:
     names = dict(db.session.execute(select(User.id, User.username)).all())
     found: dict[str, list[str]] = {}
     for message in messages(kind="inapp", **({"complaint_id": complaint_id} if complaint_id else {})):
-        found.setdefault(names[message.payload["user_id"]], []).append(message.payload["notice"])
+        for user_id in message.payload["user_ids"]:
+            found.setdefault(names[user_id], []).append(message.payload["notice"])
     return found
 
 
@@ -255,7 +256,7 @@ def test_escalations_by_hand_climb_the_ladder(notify, file, act, staff):
     assert notices["inspector"] == ["escalated"] and "escalated" not in notices.get("coordinator", [])  # level 2
     assert notices["leader"] == ["escalated"]  # level 3
     [to_leader] = [m for m in messages(kind="inapp") if m.payload["notice"] == "escalated"
-                   and m.recipient == f"user:{staff['leader'].actor.user_id}"]
+                   and staff["leader"].actor.user_id in m.payload["user_ids"]]
     assert "tingkat 3" in to_leader.payload["text"] and "Perlu keputusan Bupati." in to_leader.payload["text"]
 
 
@@ -283,11 +284,12 @@ def test_a_complaint_nobody_handles_warns_breaches_and_climbs_with_each_message_
     assert to_reporter(unverified) == [("email", "filed"), ("sms", "filed"), ("email", "ombudsman"),
                                        ("sms", "ombudsman")]
     assert [n for _, n in to_reporter(ignored)] == ["filed", "verified", "ombudsman"]
-    # Each message once: one in-app notice per queued message, all delivered, no notice said twice to anyone.
+    # Each message once: one in-app notice per person a queued message names, all delivered, none said twice.
     inapp = messages(kind="inapp")
     assert {m.status for m in inapp} == {"delivered"} and {m.attempts for m in inapp} == {1}
     notices = db.session.scalars(select(Notice)).all()
-    assert len(notices) == len(inapp) == len({(n.user_id, n.text) for n in notices})
+    told = sum(len(m.payload["user_ids"]) for m in inapp)
+    assert len(notices) == told == len({(n.user_id, n.text) for n in notices})
     assert {m.status for m in messages(kind="email")} == {"delivered"}
     assert {m.status for m in messages(kind="sms")} == {"pending"}  # no gateway configured: they wait untouched
     # The escalations the sweep made are in the audit trail, once each, and told through their SLA notices.
@@ -326,7 +328,7 @@ def test_a_hidden_identity_never_reaches_unit_staff_through_any_notice(notify, f
     told_others = set()
     for message in messages(kind="inapp"):
         dumped = json.dumps(message.payload, ensure_ascii=False).lower()
-        if roles[message.payload["user_id"]] == "admin_instansi":
+        if {roles[user_id] for user_id in message.payload["user_ids"]} == {"admin_instansi"}:
             continue
         told_others.add(message.payload["notice"])
         for secret in secrets:

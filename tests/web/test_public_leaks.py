@@ -92,11 +92,11 @@ def test_no_notice_to_a_unit_or_other_staff_carries_the_reporter(lifecycle, kind
     admins = set(db.session.scalars(select(User.id).filter_by(role=Role.admin_instansi.value)))
     unit_staff = set(db.session.scalars(select(User.id).where(User.unit_id == complaint.unit_id)))
     notices = db.session.scalars(select(OutboxMessage).filter_by(kind="inapp", complaint_id=complaint.id)).all()
-    to_unit = {n.payload["notice"] for n in notices if n.payload["user_id"] in unit_staff}
+    to_unit = {n.payload["notice"] for n in notices if unit_staff & set(n.payload["user_ids"])}
     assert {"assigned", "disputed"} <= to_unit  # the unit was told, so there was something to leak
     for notice in notices:
-        if notice.payload["user_id"] in admins:
-            continue  # the administrator may know who the reporter is
+        if set(notice.payload["user_ids"]) <= admins:
+            continue  # the administrators may know who the reporter is
         body = json.dumps(notice.payload, ensure_ascii=False)
         for form in forms_of(REPORTERS[kind]):
-            assert form not in body, f"{form!r} reaches user {notice.payload['user_id']}: {body}"
+            assert form not in body, f"{form!r} reaches users {notice.payload['user_ids']}: {body}"

@@ -2,9 +2,11 @@
 
 It runs for every filing, every action and every SLA sweep event (:mod:`workflow.services.hooks`; a
 sweep's batch of events at once, copied into the outbox in one statement) and writes one outbox
-message per recipient and channel, keyed by the audit event
-(``notify:<event id>:<notice>:<channel>:<reporter | u<user id>>``): an event exists once, so each of
-its messages exists once, however often a sweep or a retry runs.
+message per reporter channel and one per staff notice, keyed by the audit event
+(``notify:<event id>:<notice>:<channel>:<reporter | staff | staff-hidden>``): an event exists once, so
+each of its messages exists once, however often a sweep or a retry runs. A staff notice's message
+names everyone it tells (who read the same words); delivering it writes each one's notice (one breach
+told to a unit's staff and the administrators is one message, not one per person).
 
 * The reporter, by the contact they gave (e-mail → ``email``; phone → ``NOTIFY_REPORTER_PHONE_CHANNEL``,
   ``sms`` by default), hears of every public step: filed (with the tracking code, never the PIN),
@@ -45,6 +47,8 @@ from workflow.services.redaction import redact
 
 EMAIL, SMS, WHATSAPP, INAPP = "email", "sms", "whatsapp", "inapp"
 REPORTER = "reporter"
+# The in-app messages of an event's staff notice: one to those who read it whole, one to those it hides a reporter from.
+STAFF, STAFF_HIDDEN = "staff", "staff-hidden"
 UNIT_ROLES = (Role.unit_admin.value, Role.penghubung.value)
 LADDER = {1: (Role.penghubung.value, Role.admin_instansi.value),
           2: (Role.coordinator.value, Role.inspector.value),
@@ -103,18 +107,33 @@ def _messages(complaint: Complaint, event: ComplaintEvent, config: Mapping[str, 
             queued.append(_message(channel, event, reporter_notice, REPORTER, address, complaint, payload))
     for notice, users in staff_notices:
         facts = replace(base, due=_due(notice, complaint, event))
-        texts: dict[bool, str] = {}  # everyone told of one event reads the same words: rendered once
+        readers: dict[bool, list[int]] = {}  # everyone told of one event reads the same words: one message
         for user in users:
             hidden = complaint.anonymous and not can_see_identity(Actor(role=Role(user.role), user_id=user.id))
-            if hidden not in texts:
-                # The same blanking as every other surface: the name and its words, the phone in any form, NIKs.
-                seen = replace(facts, title=redact(complaint, facts.title),
-                               comment=redact(complaint, facts.comment)) if hidden else facts
-                texts[hidden] = t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text
-            payload = {"user_id": user.id, "complaint_id": complaint.id, "notice": notice, "text": texts[hidden],
+            readers.setdefault(hidden, []).append(user.id)
+        for hidden, user_ids in readers.items():
+            # The same blanking as every other surface: the name and its words, the phone in any form, NIKs.
+            seen = replace(facts, title=redact(complaint, facts.title),
+                           comment=redact(complaint, facts.comment)) if hidden else facts
+            payload = {"user_ids": user_ids, "complaint_id": complaint.id, "notice": notice,
+                       "text": t.render(notice, seen, variant="staff" if notice == t.REOPENED else None).text,
                        "at": at}
-            queued.append(_message(INAPP, event, notice, f"u{user.id}", f"user:{user.id}", complaint, payload))
+            queued.append(_message(INAPP, event, notice, STAFF_HIDDEN if hidden else STAFF, STAFF, complaint,
+                                   payload))
     return queued
+
+
+def notice_keys(message_key: str, payload: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """Return the (user id, notice key) of each staff user an ``inapp`` message tells.
+
+    One message tells everyone who reads the same words of one event (``user_ids``); the notice of each
+    is keyed ``notify:<event id>:<notice>:inapp:u<user id>``, so a repeated delivery finds it. A message
+    queued for one user (``user_id``, before messages were shared) keys its notice with its own key, as then.
+    """
+    if "user_ids" not in payload:
+        return [(payload["user_id"], message_key)]
+    stem = message_key.rpartition(":")[0]
+    return [(user_id, f"{stem}:u{user_id}") for user_id in payload["user_ids"]]
 
 
 def tracking_link(config: Mapping[str, Any], tracking_code: str) -> str:
@@ -230,7 +249,7 @@ def _users(*roles: str) -> list[User]:
     if not roles:
         return []
     by_role = _staff()[0]
-    missing = sorted(set(roles) - by_role.keys())
+    missing = sorted({role for role in roles if role not in by_role})
     if missing:
         # Only the roles asked for: a filing tells the administrators, and a regency has hundreds of other staff.
         by_role.update((role, []) for role in missing)
@@ -257,10 +276,11 @@ def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
 def _staff() -> tuple[dict[str, list[User]], dict]:
     # What this transaction has read of the staff, by role and by (unit, roles): read once per transaction,
     # as a sweep writes thousands of events and asks the same questions each time.
-    transaction = db.session().get_transaction()
-    cached = db.session.info.get(_STAFF)
+    session = db.session()  # once: each db.session attribute is a lookup of the app context's session
+    transaction = session.get_transaction()
+    cached = session.info.get(_STAFF)
     if cached is None or cached[0] is not transaction:
-        cached = db.session.info[_STAFF] = (transaction, {}, {})
+        cached = session.info[_STAFF] = (transaction, {}, {})
     return cached[1], cached[2]
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.db import db
 from workflow.models import Notice, OutboxMessage
-from workflow.notifications.listener import EMAIL, INAPP, SMS, WHATSAPP
+from workflow.notifications.listener import EMAIL, INAPP, SMS, WHATSAPP, notice_keys
 from workflow.services import outbox
 
 
@@ -149,7 +149,7 @@ class MailSink:
 
 
 class InAppSender:
-    """Delivers an ``inapp`` message: writes the staff user's notice, once per outbox key."""
+    """Delivers an ``inapp`` message: writes each staff user's notice, once per user and event."""
 
     def __call__(self, message: OutboxMessage, now: datetime) -> None:
         """Insert the notice (a repeated delivery finds it and adds nothing)."""
@@ -159,9 +159,9 @@ class InAppSender:
         """Insert the notices of many messages in one statement (those already written are left as they are)."""
         insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
         db.session.execute(insert(Notice).on_conflict_do_nothing(index_elements=["key"]), [{
-            "user_id": m.payload["user_id"], "complaint_id": m.payload.get("complaint_id"), "kind": m.payload["notice"],
-            "text": m.payload["text"], "key": m.key, "created_at": datetime.fromisoformat(m.payload["at"]),
-            "read_at": None} for m in messages])
+            "user_id": user_id, "complaint_id": m.payload.get("complaint_id"), "kind": m.payload["notice"],
+            "text": m.payload["text"], "key": key, "created_at": datetime.fromisoformat(m.payload["at"]),
+            "read_at": None} for m in messages for user_id, key in notice_keys(m.key, m.payload)])
 
 
 def mail_sender(config: Mapping[str, Any]) -> outbox.Sender | None:
