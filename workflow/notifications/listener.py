@@ -62,7 +62,7 @@ REPORTER_NOTICES = {
     Action.transfer_out.value: t.TRANSFERRED, Action.reopen.value: t.REOPENED, "ombudsman_notice": t.OMBUDSMAN,
 }
 _OPEN_CLOCKS = (ClockStatus.running.value, ClockStatus.breached.value)
-# Per session: the active staff the current transaction has read, by role and by (unit, roles).
+# Per session: the active staff the current transaction has read, by role, by (unit, roles) and by audience.
 _STAFF = "aduflow.notifications.staff"
 # Per session: who an SLA notice reached at the sweep's moment, so its escalation does not tell them twice.
 _TOLD_BY_SWEEP = "aduflow.notifications.told_by_sweep"
@@ -176,35 +176,51 @@ def _reporter_notice(complaint: Complaint, event: ComplaintEvent) -> str | None:
     return REPORTER_NOTICES.get(event.action)
 
 
+# Who is told: (unit id, roles in that unit and the units above it, roles anywhere).
+Audience = tuple[int | None, tuple[str, ...], tuple[str, ...]]
+ADMINS = (Role.admin_instansi.value,)
+COORDINATION = (Role.coordinator.value, Role.inspector.value)
+
+
+def _holders(complaint: Complaint) -> Audience:
+    """Return who holds the complaint now: its unit's handlers, or the administrators before disposition."""
+    if complaint.unit_id is not None:
+        return complaint.unit_id, UNIT_ROLES, ()
+    return None, (), ADMINS
+
+
+def _escalated(complaint: Complaint, details: dict) -> list[tuple[str, Audience]]:
+    roles = LADDER.get(int(details.get("level") or complaint.escalation_level), ())
+    return [(t.ESCALATED, (complaint.unit_id, tuple(r for r in roles if r in UNIT_ROLES),
+                           tuple(r for r in roles if r not in UNIT_ROLES)))]
+
+
+def _returned(complaint: Complaint, details: dict) -> list[tuple[str, Audience]]:
+    told = [(t.RETURNED, (None, (), ADMINS))]
+    return [*told, (t.BOUNCE_ALERT, (None, (), COORDINATION))] if details.get("too_many_bounces") else told
+
+
+# Event action → the staff notices it owes and to whom (a table: a sweep asks it for every event it writes).
+STAFF_NOTICES = {
+    "file": lambda c, d: [(t.NEW_COMPLAINT, (None, (), ADMINS))],
+    Action.verify.value: lambda c, d: [(t.ASSIGNED, (c.unit_id, UNIT_ROLES, ()))],
+    Action.redispose.value: lambda c, d: [(t.ASSIGNED, (c.unit_id, UNIT_ROLES, ()))],
+    Action.return_.value: _returned,
+    Action.dispute.value: lambda c, d: [(t.DISPUTED, (c.unit_id, UNIT_ROLES, ()))],
+    Action.reopen.value: lambda c, d: [(t.REOPENED, (c.unit_id, UNIT_ROLES, ()))],
+    Action.supply_info.value: lambda c, d: [(t.INFO_SUPPLIED, _holders(c))],
+    "sla_warning": lambda c, d: [(t.SLA_WARNING, _holders(c))],
+    "sla_breach": lambda c, d: [(t.SLA_BREACH, (*_holders(c)[:2], ADMINS))],
+    "sla_level2": lambda c, d: [(t.SLA_LEVEL2, (None, (), COORDINATION))],
+    Action.escalate.value: _escalated,
+}
+
+
 def _staff_notices(complaint: Complaint, event: ComplaintEvent) -> list[tuple[str, list[User]]]:
-    action, details = event.action, event.details or {}
-    notices: list[tuple[str, list[User]]] = []
-    if action == "file":
-        notices.append((t.NEW_COMPLAINT, _users(Role.admin_instansi.value)))
-    elif action in (Action.verify.value, Action.redispose.value):
-        notices.append((t.ASSIGNED, _unit_users(complaint.unit_id, UNIT_ROLES)))
-    elif action == Action.return_.value:
-        notices.append((t.RETURNED, _users(Role.admin_instansi.value)))
-        if details.get("too_many_bounces"):
-            notices.append((t.BOUNCE_ALERT, _users(Role.coordinator.value, Role.inspector.value)))
-    elif action == Action.dispute.value:
-        notices.append((t.DISPUTED, _unit_users(complaint.unit_id, UNIT_ROLES)))
-    elif action == Action.reopen.value:
-        notices.append((t.REOPENED, _unit_users(complaint.unit_id, UNIT_ROLES)))
-    elif action == Action.supply_info.value:
-        notices.append((t.INFO_SUPPLIED, _holders(complaint)))
-    elif action == "sla_warning":
-        notices.append((t.SLA_WARNING, _holders(complaint)))
-    elif action == "sla_breach":
-        notices.append((t.SLA_BREACH, _holders(complaint) + _users(Role.admin_instansi.value)))
-    elif action == "sla_level2":
-        notices.append((t.SLA_LEVEL2, _users(Role.coordinator.value, Role.inspector.value)))
-    elif action == Action.escalate.value:
-        level = int(details.get("level") or complaint.escalation_level)
-        roles = LADDER.get(level, ())
-        unit_roles = tuple(r for r in roles if r in UNIT_ROLES)
-        notices.append((t.ESCALATED, _unit_users(complaint.unit_id, unit_roles)
-                        + _users(*(r for r in roles if r not in UNIT_ROLES))))
+    owed = STAFF_NOTICES.get(event.action)
+    if owed is None:
+        return []
+    notices = [(notice, _audience(*who)) for notice, who in owed(complaint, event.details or {})]
     return _without_repeats(complaint, event, notices)
 
 
@@ -216,7 +232,7 @@ def _without_repeats(complaint: Complaint, event: ComplaintEvent,
         skip |= _told_by_sweep(complaint, event)
     kept = []
     for notice, users in notices:
-        unique = list({user.id: user for user in users if user.id not in skip}.values())
+        unique = [user for user in users if user.id not in skip] if skip else users
         if unique:
             kept.append((notice, unique))
         if sweeping and event.action.startswith("sla_"):
@@ -238,11 +254,16 @@ def _remember_told(complaint: Complaint, event: ComplaintEvent, users: Iterable[
     memo[1].setdefault(complaint.id, set()).update(user.id for user in users)
 
 
-def _holders(complaint: Complaint) -> list[User]:
-    """Return who holds the complaint now: its unit's handlers, or the administrators before disposition."""
-    if complaint.unit_id is not None:
-        return _unit_users(complaint.unit_id, UNIT_ROLES)
-    return _users(Role.admin_instansi.value)
+def _audience(unit_id: int | None, unit_roles: tuple[str, ...], roles: tuple[str, ...]) -> list[User]:
+    """Return the active staff of ``unit_roles`` in the unit (and above it) and of ``roles`` anywhere, each once.
+
+    Read once per transaction and audience; the list is shared: read it, never change it.
+    """
+    audiences = _staff()[2]
+    key = (unit_id, unit_roles, roles)
+    if key not in audiences:
+        audiences[key] = list({user.id: user for user in _unit_users(unit_id, unit_roles) + _users(*roles)}.values())
+    return audiences[key]
 
 
 def _users(*roles: str) -> list[User]:
@@ -273,15 +294,15 @@ def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
     return list(by_unit[key])
 
 
-def _staff() -> tuple[dict[str, list[User]], dict]:
-    # What this transaction has read of the staff, by role and by (unit, roles): read once per transaction,
-    # as a sweep writes thousands of events and asks the same questions each time.
+def _staff() -> tuple[dict[str, list[User]], dict, dict]:
+    # What this transaction has read of the staff, by role, by (unit, roles) and by audience: read once per
+    # transaction, as a sweep writes thousands of events and asks the same questions each time.
     session = db.session()  # once: each db.session attribute is a lookup of the app context's session
     transaction = session.get_transaction()
     cached = session.info.get(_STAFF)
     if cached is None or cached[0] is not transaction:
-        cached = session.info[_STAFF] = (transaction, {}, {})
-    return cached[1], cached[2]
+        cached = session.info[_STAFF] = (transaction, {}, {}, {})
+    return cached[1], cached[2], cached[3]
 
 
 def _unit_and_above(unit_id: int) -> list[int]:
