@@ -81,7 +81,18 @@ def seal_rows(session: Session, rows: list[dict]) -> None:
     For writers that insert many events in one statement instead of through the ORM (the SLA sweep):
     the same numbering and the same hash as :func:`_seal`, with one query for every chain's last link.
     """
-    heads = chain_heads(session, sorted({row["complaint_id"] for row in rows}))
+    _seal_dicts(rows, chain_heads(session, sorted({row["complaint_id"] for row in rows})))
+
+
+def seal_new_chain(rows: list[dict]) -> None:
+    """Number and hash the first events (dicts, in writing order) of a complaint this transaction inserts.
+
+    Its chain is empty, as nobody else can see the complaint yet: the same links as :func:`seal_rows`, no query.
+    """
+    _seal_dicts(rows, {})
+
+
+def _seal_dicts(rows: list[dict], heads: dict[int, tuple[int, str]]) -> None:
     for row in rows:
         seq, previous = heads.get(row["complaint_id"], (0, GENESIS))
         row["seq"], row["details"], row["internal"] = seq + 1, row.get("details") or {}, bool(row.get("internal"))

@@ -468,6 +468,16 @@ def _note(session: Session, ids) -> None:
     session.info.setdefault(_PENDING, set()).update(i for i in ids if i is not None)
 
 
+def note_filed(session: Session, complaint_id: int) -> None:
+    """Count a complaint this transaction inserted past the ORM (intake): its fact is written at the commit.
+
+    It has no fact yet, so none is read or locked; while it stays as filed, its fact comes from the
+    session's own objects, as for a complaint the ORM inserted.
+    """
+    session.info.setdefault(_FRESH, set()).add(complaint_id)
+    _note(session, (complaint_id,))
+
+
 def note_escalations(changes: dict[int, tuple[int, frozenset[str]]]) -> None:
     """Move the facts of complaints the SLA sweep escalated or found past a deadline, before the commit.
 
@@ -598,11 +608,11 @@ def _apply_batch(session: Session, ids: list[int], escalated: dict) -> None:
         for fact, sign in ((before, -1), (after, 1)):
             if fact is None:
                 continue
+            counted = [(name, sign * value) for name, value in zip(COUNTS, fact.counts, strict=True) if value]
             for cell in fact.cells():
                 counter = cells[cell]
-                for name, value in zip(COUNTS, fact.counts, strict=True):
-                    if value:
-                        counter[name] += sign * value
+                for name, value in counted:
+                    counter[name] += value
                 if fact.resolve_days is not None:
                     durations[(*cell, fact.resolve_days)] += sign
     if not changed:
@@ -614,13 +624,16 @@ def _apply_batch(session: Session, ids: list[int], escalated: dict) -> None:
     gone = [i for i in changed if i not in new]
     if updates:
         _update_facts(session, [new[i] for i in updates], [old[i] for i in updates])
-    if inserts:
+    # Only the counts that move: _add fills in the zeros.
+    rollups = [{"month": m, "dimension": d, "key": k, **counter}
+               for (m, d, k), counter in sorted(cells.items()) if any(counter.values())]
+    # On PostgreSQL new facts ride along with the roll-up upsert (a filing's commit: one statement, not two).
+    together = inserts and rollups and session.get_bind().dialect.name == "postgresql"
+    if inserts and not together:
         _insert_facts(session, inserts)
     if gone:
         session.execute(delete(IndicatorFact).where(IndicatorFact.complaint_id.in_(gone)))
-    rollups = [{"month": m, "dimension": d, "key": k, **{name: counter.get(name, 0) for name in COUNTS}}
-               for (m, d, k), counter in sorted(cells.items()) if any(counter.values())]
-    _add(session, IndicatorRollup, ("month", "dimension", "key"), COUNTS, rollups)
+    _add(session, IndicatorRollup, ("month", "dimension", "key"), COUNTS, rollups, facts=inserts if together else None)
     histogram = [{"month": m, "dimension": d, "key": k, "working_days": days, "n": n}
                  for (m, d, k, days), n in sorted(durations.items()) if n]
     _add(session, IndicatorDuration, ("month", "dimension", "key", "working_days"), ("n",), histogram)
@@ -660,26 +673,45 @@ def _update_facts(session: Session, facts: list[Fact], before: list[Fact]) -> No
         params)
 
 
-def _add(session: Session, model, keys: tuple[str, ...], columns: tuple[str, ...], rows: list[dict]) -> None:
-    """Insert ``rows``, or add their ``columns`` to the rows already there (one upsert statement)."""
+def _add(session: Session, model, keys: tuple[str, ...], columns: tuple[str, ...], rows: list[dict],
+         facts: list[dict] | None = None) -> None:
+    """Insert ``rows``, or add their ``columns`` to the rows already there (one upsert statement).
+
+    A column a row leaves out adds zero. ``facts`` (PostgreSQL only) are new fact rows the same statement inserts.
+    """
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         # One statement for every cell (a filing moves ten), not one per cell, and one JSON parameter rather
-        # than a value per column and cell: every commit pays for this.
-        session.execute(_json_upsert(model, tuple(rows[0]), keys, columns), {"rows": json.dumps(rows)})
+        # than a value per column and cell: every commit pays for this. The zeros stay out of the JSON.
+        sparse = [{name: value for name, value in row.items() if value or name in keys} for row in rows]
+        params = {"rows": json.dumps(sparse), "zeros": _zeros_json(columns)}
+        if facts:
+            params["facts"] = json.dumps(facts)
+        session.connection().execute(_json_upsert(model, keys, columns, bool(facts)), params)
         return
-    session.execute(_upsert(session.get_bind().dialect.name, model, keys, columns), rows)
+    zeros = dict.fromkeys(columns, 0)
+    session.execute(_upsert(dialect, model, keys, columns), [zeros | row for row in rows])
 
 
 @cache
-def _json_upsert(model, names: tuple[str, ...], keys: tuple[str, ...], columns: tuple[str, ...]):
-    table, listed = model.__table__.name, ", ".join(names)
+def _zeros_json(columns: tuple[str, ...]) -> str:
+    return json.dumps(dict.fromkeys(columns, 0))
+
+
+@cache
+def _json_upsert(model, keys: tuple[str, ...], columns: tuple[str, ...], with_facts: bool = False):
+    table = model.__table__
     added = ", ".join(f"{name} = t.{name} + excluded.{name}" for name in columns)
-    # Only our own table and column names are formatted in (bandit B608 below: justified); rows are bound.
-    return text(f"INSERT INTO {table} AS t ({listed}) SELECT {listed} FROM "  # nosec B608
-                f"json_populate_recordset(NULL::{table}, CAST(:rows AS json)) "
-                f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}")
+    facts = ("WITH f AS (INSERT INTO indicator_facts SELECT * FROM "
+             "json_populate_recordset(NULL::indicator_facts, CAST(:facts AS json))) ") if with_facts else ""
+    # A count a row leaves out is taken from the zeros; the record has the table's columns in its order. The
+    # statement stays short, so the driver parses it once and it is prepared. Only our own table and column
+    # names are formatted in (bandit B608 below: justified); rows are bound.
+    return text(f"{facts}INSERT INTO {table.name} AS t SELECT * FROM "  # nosec B608
+                f"json_populate_recordset(json_populate_record(NULL::{table.name}, CAST(:zeros AS json)), "
+                f"CAST(:rows AS json)) ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}")
 
 
 @cache
