@@ -8,7 +8,7 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests.conftest import T0, VERIFY, new_complaint
 from tests.fakes.sms_gateway import TOKEN, FakeGateway
@@ -17,6 +17,7 @@ from tests.services.test_lifecycle import wita
 from web.transaction import unit_of_work
 from workflow.db import db
 from workflow.domain.rules import Actor
+from workflow.domain.states import Role
 from workflow.models import ComplaintEvent, Notice, OutboxMessage, User
 from workflow.notifications.listener import international
 from workflow.notifications.senders import message_id
@@ -202,12 +203,23 @@ def test_nothing_is_queued_while_notifications_are_off(app, file, act, staff):
 
 
 def test_a_filing_reads_only_the_staff_it_tells(notify, staff):
-    # A regency has hundreds of staff accounts; a filing tells the administrators and must not load the rest.
-    db.session.expunge_all()
-    file_complaint(new_complaint(), None, T0)
-    loaded = {user.role for user in db.session.identity_map.values() if isinstance(user, User)}
+    # A regency has hundreds of staff accounts; a filing tells the administrators and must not read the rest.
+    asked: list = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if "FROM users" in statement:
+            asked.append(parameters)
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        file_complaint(new_complaint(), None, T0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
     db.session.commit()
-    assert loaded == {"admin_instansi"}
+    roles = {value for parameters in asked
+             for value in (parameters.values() if isinstance(parameters, dict) else parameters)
+             if value in {role.value for role in Role}}
+    assert len(asked) == 1 and roles == {"admin_instansi"}
     assert {m.payload["notice"] for m in messages(kind="inapp")} == {"new_complaint"}
 
 

@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.db import db
@@ -61,6 +61,9 @@ REPORTER_NOTICES = {
     Action.mark_duplicate.value: t.ARCHIVED, Action.expire_info.value: t.ARCHIVED,
     Action.transfer_out.value: t.TRANSFERRED, Action.reopen.value: t.REOPENED, "ombudsman_notice": t.OMBUDSMAN,
 }
+# What the listener reads of a staff user it tells: rows, not accounts (loading a User costs more than the query).
+_TOLD = (User.id, User.role)
+Told = Row  # (id, role) of a staff user told of an event
 _OPEN_CLOCKS = (ClockStatus.running.value, ClockStatus.breached.value)
 # Per session: the active staff the current transaction has read, by role, by (unit, roles) and by audience.
 _STAFF = "aduflow.notifications.staff"
@@ -216,7 +219,7 @@ STAFF_NOTICES = {
 }
 
 
-def _staff_notices(complaint: Complaint, event: ComplaintEvent) -> list[tuple[str, list[User]]]:
+def _staff_notices(complaint: Complaint, event: ComplaintEvent) -> list[tuple[str, list[Told]]]:
     owed = STAFF_NOTICES.get(event.action)
     if owed is None:
         return []
@@ -225,7 +228,7 @@ def _staff_notices(complaint: Complaint, event: ComplaintEvent) -> list[tuple[st
 
 
 def _without_repeats(complaint: Complaint, event: ComplaintEvent,
-                     notices: list[tuple[str, list[User]]]) -> list[tuple[str, list[User]]]:
+                     notices: list[tuple[str, list[Told]]]) -> list[tuple[str, list[Told]]]:
     skip = {event.actor_id} if event.actor_id is not None else set()
     sweeping = event.actor_role == Role.system.value
     if sweeping and event.action == Action.escalate.value:
@@ -247,14 +250,14 @@ def _told_by_sweep(complaint: Complaint, event: ComplaintEvent) -> set[int]:
     return memo[1].get(complaint.id, set())
 
 
-def _remember_told(complaint: Complaint, event: ComplaintEvent, users: Iterable[User]) -> None:
+def _remember_told(complaint: Complaint, event: ComplaintEvent, users: Iterable[Told]) -> None:
     memo = db.session.info.get(_TOLD_BY_SWEEP)
     if memo is None or memo[0] != event.at:  # one sweep's moment at a time: the memory stays small
         memo = db.session.info[_TOLD_BY_SWEEP] = (event.at, {})
     memo[1].setdefault(complaint.id, set()).update(user.id for user in users)
 
 
-def _audience(unit_id: int | None, unit_roles: tuple[str, ...], roles: tuple[str, ...]) -> list[User]:
+def _audience(unit_id: int | None, unit_roles: tuple[str, ...], roles: tuple[str, ...]) -> list[Told]:
     """Return the active staff of ``unit_roles`` in the unit (and above it) and of ``roles`` anywhere, each once.
 
     Read once per transaction and audience; the list is shared: read it, never change it.
@@ -266,7 +269,7 @@ def _audience(unit_id: int | None, unit_roles: tuple[str, ...], roles: tuple[str
     return audiences[key]
 
 
-def _users(*roles: str) -> list[User]:
+def _users(*roles: str) -> list[Told]:
     if not roles:
         return []
     by_role = _staff()[0]
@@ -274,27 +277,27 @@ def _users(*roles: str) -> list[User]:
     if missing:
         # Only the roles asked for: a filing tells the administrators, and a regency has hundreds of other staff.
         by_role.update((role, []) for role in missing)
-        for user in db.session.scalars(select(User).where(User.active.is_(True), User.role.in_(missing))
+        for user in db.session.execute(select(*_TOLD).where(User.active.is_(True), User.role.in_(missing))
                                        .order_by(User.id)):
             by_role[user.role].append(user)
     return [user for role in sorted(roles) for user in by_role[role]]
 
 
-def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[User]:
+def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[Told]:
     roles = tuple(roles)
     if unit_id is None or not roles:
         return []
     by_unit = _staff()[1]
     key = (unit_id, roles)
     if key not in by_unit:  # a sweep asks the same few units thousands of times
-        found = db.session.scalars(select(User).where(
+        found = db.session.execute(select(*_TOLD).where(
             User.active.is_(True), User.role.in_(roles), User.unit_id.in_(_unit_and_above(unit_id)))
             .order_by(User.id)).all()
         by_unit[key] = [user for role in sorted(roles) for user in found if user.role == role]
     return list(by_unit[key])
 
 
-def _staff() -> tuple[dict[str, list[User]], dict, dict]:
+def _staff() -> tuple[dict[str, list[Told]], dict, dict]:
     # What this transaction has read of the staff, by role, by (unit, roles) and by audience: read once per
     # transaction, as a sweep writes thousands of events and asks the same questions each time.
     session = db.session()  # once: each db.session attribute is a lookup of the app context's session
@@ -359,6 +362,8 @@ def _enqueue_all(messages: list[dict]) -> None:
     # One INSERT … ON CONFLICT DO NOTHING per event instead of two statements per message.
     if not messages:
         return
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), messages)
+    connection = db.session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    # On the table, past the ORM's bulk-insert step (which costs more than the statement): these are plain rows.
+    connection.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]), messages)
 
