@@ -61,7 +61,8 @@ REPORTER_NOTICES = {
     Action.mark_duplicate.value: t.ARCHIVED, Action.expire_info.value: t.ARCHIVED,
     Action.transfer_out.value: t.TRANSFERRED, Action.reopen.value: t.REOPENED, "ombudsman_notice": t.OMBUDSMAN,
 }
-# What the listener reads of a staff user it tells: rows, not accounts (loading a User costs more than the query).
+# What the listener reads of a staff user it tells: rows, not accounts (loading a User costs more than the query),
+# read on the connection (nothing the session holds needs flushing first: a notice never changes the staff).
 _TOLD = (User.id, User.role)
 Told = Row  # (id, role) of a staff user told of an event
 _OPEN_CLOCKS = (ClockStatus.running.value, ClockStatus.breached.value)
@@ -277,8 +278,8 @@ def _users(*roles: str) -> list[Told]:
     if missing:
         # Only the roles asked for: a filing tells the administrators, and a regency has hundreds of other staff.
         by_role.update((role, []) for role in missing)
-        for user in db.session.execute(select(*_TOLD).where(User.active.is_(True), User.role.in_(missing))
-                                       .order_by(User.id)):
+        for user in db.session.connection().execute(select(*_TOLD).where(User.active.is_(True), User.role.in_(missing))
+                                                    .order_by(User.id)):
             by_role[user.role].append(user)
     return [user for role in sorted(roles) for user in by_role[role]]
 
@@ -290,7 +291,7 @@ def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[Told]:
     by_unit = _staff()[1]
     key = (unit_id, roles)
     if key not in by_unit:  # a sweep asks the same few units thousands of times
-        found = db.session.execute(select(*_TOLD).where(
+        found = db.session.connection().execute(select(*_TOLD).where(
             User.active.is_(True), User.role.in_(roles), User.unit_id.in_(_unit_and_above(unit_id)))
             .order_by(User.id)).all()
         by_unit[key] = [user for role in sorted(roles) for user in found if user.role == role]
@@ -363,7 +364,11 @@ def _enqueue_all(messages: list[dict]) -> None:
     if not messages:
         return
     connection = db.session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     # On the table, past the ORM's bulk-insert step (which costs more than the statement): these are plain rows.
-    connection.execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"]), messages)
+    connection.execute(_QUEUE[connection.dialect.name], messages)
+
+
+# Built once per dialect: every filing and action queues its messages with it.
+_QUEUE = {name: dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+          for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
