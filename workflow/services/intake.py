@@ -2,6 +2,11 @@
 
 No wrong door: every channel goes through :func:`file_complaint`, and every complaint starts in
 ``received`` with its verification clock running from the moment it was received.
+
+Filing is the hottest write (a campaign brings thousands an hour), so the new complaint, its clock and its
+first two audit events are written past the ORM's unit of work (:func:`_store`: one statement on PostgreSQL)
+and then join the session as if a flush had written them; whatever happens to the complaint afterwards in
+the same transaction (an automatic disposition, a listener's read) is ordinary ORM work.
 """
 
 import hashlib
