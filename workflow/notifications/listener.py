@@ -199,6 +199,12 @@ def _escalated(complaint: Complaint, details: dict) -> list[tuple[str, Audience]
                            tuple(r for r in roles if r not in UNIT_ROLES)))]
 
 
+def _breached(complaint: Complaint, details: dict) -> list[tuple[str, Audience]]:
+    # The complaint's holders and the administrators (who are its holders before disposition).
+    unit_id, unit_roles, _ = _holders(complaint)
+    return [(t.SLA_BREACH, (unit_id, unit_roles, ADMINS))]
+
+
 def _returned(complaint: Complaint, details: dict) -> list[tuple[str, Audience]]:
     told = [(t.RETURNED, (None, (), ADMINS))]
     return [*told, (t.BOUNCE_ALERT, (None, (), COORDINATION))] if details.get("too_many_bounces") else told
@@ -214,7 +220,7 @@ STAFF_NOTICES = {
     Action.reopen.value: lambda c, d: [(t.REOPENED, (c.unit_id, UNIT_ROLES, ()))],
     Action.supply_info.value: lambda c, d: [(t.INFO_SUPPLIED, _holders(c))],
     "sla_warning": lambda c, d: [(t.SLA_WARNING, _holders(c))],
-    "sla_breach": lambda c, d: [(t.SLA_BREACH, (*_holders(c)[:2], ADMINS))],
+    "sla_breach": _breached,
     "sla_level2": lambda c, d: [(t.SLA_LEVEL2, (None, (), COORDINATION))],
     Action.escalate.value: _escalated,
 }
