@@ -40,7 +40,7 @@ from workflow.db import db  # noqa: E402
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/aduflow_reliability"
 # (bounded = the tests' sizes, full = issue #9's); every scenario runs in both.
 SIZES = {
-    "bounded": {"load": (100, 10), "retries": (30, 10), "worker_kill": (60, 10), "gateways_down": (20, 5),
+    "bounded": {"load": (100, 10), "retries": (30, 10), "worker_kill": (600, 10), "gateways_down": (20, 5),
                 "hub_down": (4, 3), "sweep_killed": (20, 1), "postgres_restart": (30, 10),
                 "two_machines": (60, 10, 10)},
     "full": {"load": (5000, 50), "retries": (1000, 50), "worker_kill": (1000, 20), "gateways_down": (500, 20),
