@@ -301,7 +301,7 @@ def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[Told]:
             User.active.is_(True), User.role.in_(roles), User.unit_id.in_(_unit_and_above(unit_id)))
             .order_by(User.id)).all()
         by_unit[key] = [user for role in sorted(roles) for user in found if user.role == role]
-    return list(by_unit[key])
+    return by_unit[key]
 
 
 def _staff() -> tuple[dict[str, list[Told]], dict, dict]:
