@@ -17,6 +17,7 @@ from workflow.models import Complaint
 REDACTED = "[disamarkan]"
 # A NIK (the national identity number) or a family-card number: sixteen digits, as typed or spaced in fours.
 NATIONAL_ID = r"(?<!\d)\d{4}(?:[ .-]?\d{4}){3}(?!\d)"
+NATIONAL_ID_DIGITS = 16
 # What people put between the digits of a phone number: 0812-3456-7890, (0812) 345 67890, +62.812…
 PHONE_SEPARATOR = r"[\s.()-]*"
 # A name word this short (I, Ni, Md) would blank ordinary words.
@@ -30,23 +31,14 @@ def redact(complaint: Complaint, text: str | None) -> str | None:
     """Return ``text`` with the reporter's name (and each word of it), phone, e-mail and any NIK blanked out."""
     if not text:
         return text
-    name, email = complaint.reporter_name or "", complaint.reporter_email or ""
-    if not _may_hold_identity(text, name, email):
-        return text
-    return _identity_pattern(name, email, complaint.reporter_phone or "").sub(REDACTED, text)
-
-
-def _may_hold_identity(text: str, name: str, email: str) -> bool:
-    # Every form of the full pattern but the name and e-mail holds at least SHORTEST_NUMBER digits (a phone)
-    # or 16 (a NIK): a text with fewer and without them ("Jalan No. 12 (laporan 3)") is returned as it is.
-    # Their pattern compiles in about a tenth of the full one's time (the phone is the cost), and a sweep's
-    # notices name hundreds of reporters.
-    return len(_DIGIT.findall(text)) >= SHORTEST_NUMBER or _words_pattern(name, email).search(text) is not None
-
-
-@lru_cache(maxsize=4096)
-def _words_pattern(name: str, email: str) -> re.Pattern:
-    return _alternation(_word_alternatives(name, email))
+    digits = "".join(_DIGIT.findall(text))
+    national = _national_digits(complaint.reporter_phone or "")
+    # The pattern holds only the alternatives that can match this text: the phone's, the costly one to compile
+    # (a sweep's notices name hundreds of reporters), matches only where its digits follow one another among
+    # the text's digits, and a NIK needs sixteen of them. Leaving out what cannot match changes no result.
+    phone = national if len(national) >= SHORTEST_NUMBER and national in digits else ""
+    return _identity_pattern(complaint.reporter_name or "", complaint.reporter_email or "", phone,
+                             len(digits) >= NATIONAL_ID_DIGITS).sub(REDACTED, text)
 
 
 def _word_alternatives(name: str, email: str) -> list[str]:
@@ -76,19 +68,20 @@ def identity_forms(complaint: Complaint) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _identity_pattern(name: str, email: str, phone: str) -> re.Pattern:
-    # One compiled alternation per identity, cached: a page or an Open311 list redacts the same few reporters'
-    # texts many times, and compiling is what cost the time.
+def _identity_pattern(name: str, email: str, national: str, national_id: bool) -> re.Pattern:
+    # One compiled alternation per identity (and per choice of alternatives), cached: a page or an Open311 list
+    # redacts the same few reporters' texts many times, and compiling is what cost the time.
     alternatives = _word_alternatives(name, email)
-    national = _national_digits(phone)
-    if len(national) >= SHORTEST_NUMBER:
+    if national:
         # The number with or without its country or trunk prefix, whatever is typed between the digits.
         digits = PHONE_SEPARATOR.join(national)
         alternatives.append(rf"(?<!\d)(?:\(?(?:\+?62|0){PHONE_SEPARATOR})?{digits}(?!\d)")
-    alternatives.append(NATIONAL_ID)
+    if national_id:
+        alternatives.append(NATIONAL_ID)
     return _alternation(alternatives)
 
 
+@lru_cache(maxsize=4096)
 def _national_digits(phone: str) -> str:
     # 0812…, 62812…, +62 812… all become 812…: the part every written form of an Indonesian number shares.
     digits = re.sub(r"[^0-9]", "", phone)
