@@ -42,6 +42,21 @@ def test_a_complaint_nobody_touches_is_stuck(file, act, staff):
     assert stuck[0]["working_days"] >= 10
 
 
+def test_the_sweeps_escalation_leaves_a_complaint_nobody_touches_in_the_stuck_queue(file, act, staff):
+    complaint = file().complaint
+    act(complaint.id, "verify", staff["admin"].actor, **VERIFY)  # response due Tue 31 Mar, then breached
+    for day in (wita(2026, 4, 1, 9), wita(2026, 4, 17, 9)):
+        sweep(day)
+        db.session.commit()
+    db.session.refresh(complaint)
+    assert complaint.escalation_level >= 1
+
+    stuck = escalation_inbox(staff["coordinator"].actor, "stuck", wita(2026, 4, 20))["items"]
+
+    assert [i["tracking_code"] for i in stuck] == [complaint.tracking_code]
+    assert stuck[0]["reason"].endswith("2026-03-17T10:00:00+08:00")  # the verification, its last action
+
+
 def test_a_complaint_returned_too_often_is_flagged(file, act, staff):
     complaint = file().complaint
     act(complaint.id, "verify", staff["admin"].actor, **VERIFY)

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from sop import Sop
@@ -294,6 +295,8 @@ def _transition(complaint_id: int, action: Action, actor: Actor, now: datetime,
         details = (mutate(complaint, sop) if mutate else None) or {}
         complaint.state = new_state
         complaint.updated_at = now
+        # Written even when equal to the stored value, else the column's wall-clock onupdate would replace it.
+        flag_modified(complaint, "updated_at")
         sop = sop_of(complaint.sop_version)  # verify may have re-pinned the SOP
         events = [ComplaintEvent(
             complaint_id=complaint.id, at=now, actor_id=actor.user_id, actor_role=actor.role.value,

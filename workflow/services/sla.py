@@ -281,7 +281,7 @@ class _Batch:
         rows = [row for _, row in self.events]
         audit.seal_rows(db.session, rows)
         bulk.copy_rows(ComplaintEvent.__table__, rows, with_ids=True)
-        _raise_levels([c for c in self.complaints.values() if c.raised], self.now)
+        _raise_levels([c for c in self.complaints.values() if c.raised])
         _reschedule(self.clocks)
         # The indicators count escalation levels and breaches: their facts move before the commit.
         breached: dict[int, set[str]] = {}
@@ -319,8 +319,12 @@ def _fired_in(rows) -> dict[int, set[str]]:
     return fired
 
 
-def _raise_levels(complaints: list[SweptComplaint], now: datetime) -> None:
-    """Store the new escalation levels in one UPDATE that checks and bumps each complaint's version."""
+def _raise_levels(complaints: list[SweptComplaint]) -> None:
+    """Store the new escalation levels in one UPDATE that checks and bumps each complaint's version.
+
+    ``updated_at`` stays: the sweep's escalation is not an action on the complaint, which stays in the
+    stuck queue until a person acts; and a change to no indexed column is written on the row's own page.
+    """
     if not complaints:
         return
     rows = [{"id": c.id, "escalation_level": c.escalation_level, "version": c.version} for c in complaints]
@@ -330,15 +334,14 @@ def _raise_levels(complaints: list[SweptComplaint], now: datetime) -> None:
         # Only bulk.unnest's parameter list is formatted in (bandit B608 below: justified); every value is bound.
         changed = db.session.execute(text(
             f"UPDATE complaints SET escalation_level = v.escalation_level, "  # nosec B608
-            f"version = complaints.version + 1, updated_at = :now FROM {source} AS v(id, escalation_level, version) "
-            f"WHERE complaints.id = v.id AND complaints.version = v.version"), params | {"now": now}).rowcount
+            f"version = complaints.version + 1 FROM {source} AS v(id, escalation_level, version) "
+            f"WHERE complaints.id = v.id AND complaints.version = v.version"), params).rowcount
     else:
         changed = db.session.execute(
             update(table).where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
             .values(escalation_level=bindparam("b_level"), version=table.c.version + 1,
-                    updated_at=bindparam("b_now", type_=UTCDateTime)),
-            [{"b_id": r["id"], "b_version": r["version"], "b_level": r["escalation_level"], "b_now": now}
-             for r in rows]).rowcount
+                    updated_at=table.c.updated_at),
+            [{"b_id": r["id"], "b_version": r["version"], "b_level": r["escalation_level"]} for r in rows]).rowcount
     if changed != len(rows):
         # Someone changed one of these complaints since the claim: nothing of the batch may stand.
         raise VersionConflict(CONFLICT, {"complaints": len(rows) - changed})
