@@ -337,14 +337,15 @@ class ComplaintEvent(db.Model):
     __tablename__ = "complaint_events"
     __table_args__ = (
         CheckConstraint(_in("actor_role", values(Role)), name="actor_role"),
-        Index("ix_complaint_events_complaint_id_id", "complaint_id", "id"),
         # Drafted follow-ups waiting for the penghubung (workflow/services/desk.py): found without reading the
         # other events of every complaint in progress.
         Index("ix_complaint_events_drafts", "complaint_id", "id", sqlite_where=db.text(_DRAFTS),
               postgresql_where=db.text(_DRAFTS)),
         # Coverage (Table 3.3): did a handler act in a period? One index probe per handler.
         Index("ix_complaint_events_actor_id_at", "actor_id", "at"),
-        # The hash chain of each complaint has one link per position: two writers cannot fork it.
+        # The hash chain of each complaint has one link per position: two writers cannot fork it. It also finds a
+        # complaint's events (a few dozen, ordered among themselves): a second index on the complaint cost every
+        # event written another entry on a random page.
         Index("uq_complaint_events_complaint_id_seq", "complaint_id", "seq", unique=True),
     )
 
