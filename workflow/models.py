@@ -301,11 +301,11 @@ class Clock(db.Model):
                         name="paused_keeps_remaining"),
         CheckConstraint("status IN ('running', 'paused') OR stopped_at IS NOT NULL", name="stopped_has_time"),
         CheckConstraint("limit_working_days > 0", name="limit_positive"),
-        # The sweep reads running clocks by deadline: its cost follows what is due, not what is open.
-        Index("ix_clocks_status_due_at", "status", "due_at"),
+        # The sweep reads the clocks whose next threshold has come: its cost follows what is due, not what is open.
         Index("ix_clocks_status_next_check_at", "status", "next_check_at"),
-        # Queues and inboxes read the running clocks (those of open complaints, a few in a hundred) by deadline,
-        # kind and limit: answered from this small index without reading the table.
+        # Queues, inboxes and Open311 read the running clocks (those of open complaints, a few in a hundred) by
+        # deadline, kind and limit: answered from this small index without reading the table. No index of all
+        # clocks by deadline: nothing reads it (the breach audit scans a period), and each costs every write.
         Index("ix_clocks_running_due_at", "due_at", "kind", "limit_working_days", "complaint_id",
               sqlite_where=db.text(_RUNNING), postgresql_where=db.text(_RUNNING)),
     )
