@@ -25,10 +25,11 @@ def test_the_sweep_section_lists_what_the_due_pass_wrote_by_kind():
 def test_the_targets_judge_one_sweep_process_and_two_apart():
     one = {"database": "postgresql", "open": 1_000_000, "due": 10_000, "workers": 1,
            "due_pass": PASS | {"seconds": 3.1}, "second_pass": EMPTY}
-    two = one | {"workers": 2, "due_pass": PASS | {"seconds": 1.9}}
+    two = one | {"workers": 2, "batch": 1000, "due_pass": PASS | {"seconds": 1.9}}
 
     page = render({"sweep-pg-big": one, "sweep-pg-big-2": two}, seconds=None)
 
     assert "| Sweep, 1,000,000 open, 10,000 due ≤ 2 s (PostgreSQL, one sweep process) | 3.10 s | **no** |" in page
-    assert "| … the same with 2 sweep processes sharing the pass (one per core) | 1.90 s | yes |" in page
-    assert "| postgresql | 1,000,000 | 10,000 | 2 | 1.90 s |" in page
+    assert ("| … the same with 2 sweep processes sharing the pass (one per core, batches of 1,000) | 1.90 s | yes |"
+            in page)
+    assert "| postgresql | 1,000,000 | 10,000 | 2 × 1,000 | 1.90 s |" in page
