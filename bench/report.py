@@ -78,7 +78,7 @@ def _targets(results: dict) -> str:
         both = results.get("sweep-pg-big-2")
         if both:
             rows.append((f"… the same with {both['workers']} sweep processes sharing the pass (one per core, "
-                         f"batches of {both.get('batch', 2000):,})",
+                         f"batches of {both['batch']:,})",
                          f"{both['due_pass']['seconds']:.2f} s", both["due_pass"]["seconds"] <= 2))
         if small:
             ratio = seconds / small["due_pass"]["seconds"]
@@ -154,13 +154,11 @@ def _sweep(results: dict) -> str:
              "each claims its batches with `FOR NO KEY UPDATE SKIP LOCKED`; the pass is timed until the last "
              "is done.", "",
              "| database | open | due | sweep processes × batch | due pass | clocks/s | escalations "
-             "| what the due pass wrote "
-             "| second pass |",
+             "| what the due pass wrote | second pass |",
              "|---|---|---|---|---|---|---|---|---|"]
     for _, r in rows:
         due, again = r["due_pass"], r["second_pass"]
-        lines.append(f"| {r['database']} | {r['open']:,} | {r['due']:,} | {r.get('workers', 1)} × "
-                     f"{r.get('batch', 2000):,} | "
+        lines.append(f"| {r['database']} | {r['open']:,} | {r['due']:,} | {r['workers']} × {r['batch']:,} | "
                      f"{due['seconds']:.2f} s | "
                      f"{due['clocks_per_second'] or 0:,} | {due['escalations']:,} | {_written(due)} | "
                      f"{again['seconds']:.2f} s |")

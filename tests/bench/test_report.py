@@ -11,7 +11,8 @@ EMPTY = {"seconds": 0.01, "clocks": 0, "clocks_per_second": None, "escalations":
 
 
 def test_the_sweep_section_lists_what_the_due_pass_wrote_by_kind():
-    sweep = {"database": "postgresql", "open": 1_000_000, "due": 10_000, "due_pass": PASS, "second_pass": EMPTY}
+    sweep = {"database": "postgresql", "open": 1_000_000, "due": 10_000, "workers": 1, "batch": 2000, "due_pass": PASS,
+             "second_pass": EMPTY}
 
     page = render({"sweep-pg-big": sweep}, seconds=None)
 
@@ -23,7 +24,7 @@ def test_the_sweep_section_lists_what_the_due_pass_wrote_by_kind():
 
 
 def test_the_targets_judge_one_sweep_process_and_two_apart():
-    one = {"database": "postgresql", "open": 1_000_000, "due": 10_000, "workers": 1,
+    one = {"database": "postgresql", "open": 1_000_000, "due": 10_000, "workers": 1, "batch": 2000,
            "due_pass": PASS | {"seconds": 3.1}, "second_pass": EMPTY}
     two = one | {"workers": 2, "batch": 1000, "due_pass": PASS | {"seconds": 1.9}}
 

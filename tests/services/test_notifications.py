@@ -20,7 +20,7 @@ from workflow.domain.rules import Actor
 from workflow.domain.states import Role
 from workflow.models import ComplaintEvent, Notice, OutboxMessage, User
 from workflow.notifications.listener import international
-from workflow.notifications.senders import message_id
+from workflow.notifications.senders import InAppSender, message_id
 from workflow.services import outbox, people
 from workflow.services.intake import file_complaint
 from workflow.services.redaction import REDACTED
@@ -314,6 +314,24 @@ def test_a_complaint_nobody_handles_warns_breaches_and_climbs_with_each_message_
 
 
 # --- hidden identities ------------------------------------------------------------------------------
+
+
+def test_one_message_tells_everyone_of_an_assignment_and_a_second_delivery_adds_no_notice(notify, file, act, staff):
+    complaint = file().complaint
+    act(complaint.id, "verify", staff["admin"].actor, **VERIFY)
+    [assigned] = [m for m in messages(kind="inapp") if m.payload["notice"] == "assigned"]
+    unit_staff = {staff[name].actor.user_id for name in ("pupr", "penghubung_pupr")}
+    assert unit_staff <= set(assigned.payload["user_ids"])
+
+    for _ in range(2):  # a worker that died after writing the notices delivers the message again
+        InAppSender().many([assigned], T0)
+        db.session.commit()
+
+    notices = db.session.scalars(select(Notice).filter_by(kind="assigned")).all()
+    assert sorted(n.user_id for n in notices) == sorted(assigned.payload["user_ids"])
+    stem = assigned.key.rpartition(":")[0]
+    assert {n.key for n in notices} == {f"{stem}:u{user_id}" for user_id in assigned.payload["user_ids"]}
+    assert {n.text for n in notices} == {assigned.payload["text"]}
 
 
 def test_a_hidden_identity_never_reaches_unit_staff_through_any_notice(notify, file, act, staff):

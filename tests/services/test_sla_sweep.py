@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import and_, delete, event, func, select
+from sqlalchemy import and_, delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0, VERIFY, on_postgres
@@ -61,6 +61,19 @@ def test_an_unhandled_complaint_warns_breaches_and_climbs_the_ladder_once_each(f
     assert escalated.escalation_level == 2
     assert clock(complaint.id, "verification").breached_at == end_of(2026, 3, 27)
     assert db.session.scalar(select(func.count(SlaMark.id))) == 3
+
+
+@pytest.mark.skipif(not on_postgres(), reason="HOT updates are PostgreSQL's")
+def test_the_sweeps_escalation_is_written_beside_the_row_and_moves_no_index(file):
+    complaint = file().complaint  # verification due Fri 27 Mar 2026
+
+    report = sweep(wita(2026, 3, 28, 9))
+    updated, hot = db.session.execute(text(
+        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'complaints'")).one()
+    db.session.commit()
+
+    assert report["breach"] == 1 and db.session.get(Complaint, complaint.id).escalation_level == 1
+    assert (updated, hot) == (1, 1)
 
 
 def test_a_paused_complaint_does_not_breach(file, act, staff):
