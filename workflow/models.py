@@ -170,6 +170,20 @@ class CalendarOverride(db.Model):
         return _repr(self, "day", "unit_id", "working")
 
 
+class ReferenceStamp(db.Model):
+    """The version of the reference data (SOP versions, calendar overrides, units, staff): one row, or none.
+
+    Database triggers write a new random stamp in every transaction that changes those tables, so each
+    process may keep what it read of them while the stamp stays the same (services.reference).
+    """
+
+    __tablename__ = "reference_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(String(36))
+
+
 _UNIT_STATES = sorted(s.value for s in UNIT_STATES)
 _OPEN = _in("state", sorted(s.value for s in OPEN_STATES))
 _RUNNING = "status = 'running'"

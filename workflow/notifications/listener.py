@@ -41,7 +41,7 @@ from workflow.domain.rules import Actor, can_see_identity
 from workflow.domain.states import Action, Channel, ClockKind, ClockStatus, Role
 from workflow.models import Complaint, ComplaintEvent, OutboxMessage, Unit, User
 from workflow.notifications import templates as t
-from workflow.services import bulk, hooks, outbox
+from workflow.services import bulk, hooks, outbox, reference
 from workflow.services.queries import zone_of
 from workflow.services.redaction import redact
 
@@ -284,8 +284,8 @@ def _users(*roles: str) -> list[Told]:
     if missing:
         # Only the roles asked for: a filing tells the administrators, and a regency has hundreds of other staff.
         by_role.update((role, []) for role in missing)
-        for user in db.session.connection().execute(select(*_TOLD).where(User.active.is_(True), User.role.in_(missing))
-                                                    .order_by(User.id)):
+        for user in reference.kept(("staff by role", tuple(missing)), lambda: db.session.connection().execute(
+                select(*_TOLD).where(User.active.is_(True), User.role.in_(missing)).order_by(User.id)).all()):
             by_role[user.role].append(user)
     return [user for role in sorted(roles) for user in by_role[role]]
 
@@ -297,9 +297,9 @@ def _unit_users(unit_id: int | None, roles: Iterable[str]) -> list[Told]:
     by_unit = _staff()[1]
     key = (unit_id, roles)
     if key not in by_unit:  # a sweep asks the same few units thousands of times
-        found = db.session.connection().execute(select(*_TOLD).where(
-            User.active.is_(True), User.role.in_(roles), User.unit_id.in_(_unit_and_above(unit_id)))
-            .order_by(User.id)).all()
+        found = reference.kept(("staff of unit", unit_id, roles), lambda: db.session.connection().execute(
+            select(*_TOLD).where(User.active.is_(True), User.role.in_(roles),
+                                 User.unit_id.in_(_unit_and_above(unit_id))).order_by(User.id)).all())
         by_unit[key] = [user for role in sorted(roles) for user in found if user.role == role]
     return by_unit[key]
 

@@ -12,6 +12,7 @@ from sop import Sop
 from workflow.db import db
 from workflow.domain.calendar import WorkingCalendar, weekday_numbers
 from workflow.models import CalendarOverride, Unit
+from workflow.services import reference
 
 # Deadlines reach at most a few months ahead; a window of years around "now" covers them all.
 YEARS_BEHIND, YEARS_AHEAD = 2, 2
@@ -44,8 +45,10 @@ _OVERRIDES = (select(CalendarOverride.day, CalendarOverride.working, CalendarOve
 
 
 def _build(sop: Sop, unit: Unit | None, years: tuple[int, ...]) -> WorkingCalendar:
-    # Only the overrides are read each transaction; the calendar made from them is kept per process.
-    overrides = tuple(tuple(row) for row in db.session.execute(_OVERRIDES, {"unit_id": unit.id if unit else None}))
+    # The overrides are kept per process while the reference stamp holds, and so is the calendar made from them.
+    unit_id = unit.id if unit else None
+    overrides = reference.kept(("calendar overrides", unit_id), lambda: tuple(
+        tuple(row) for row in db.session.execute(_OVERRIDES, {"unit_id": unit_id})))
     regional = unit is None or unit.observes_regional_days
     working_days = tuple(unit.working_days.split(",")) if unit else ("mon", "tue", "wed", "thu", "fri")
     key = (sop.code, sop.version, regional, working_days, unit.timezone if unit else sop.sop.timezone, years,

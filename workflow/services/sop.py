@@ -1,7 +1,7 @@
 """Use cases for SOP versions: load a folder as a new version, find the active one, pin complaints."""
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from sop import Sop, load_sop, sop_path
 from sop.loader import checksum
@@ -9,6 +9,7 @@ from workflow.db import db
 from workflow.domain.errors import InvalidInput, NotFound
 from workflow.domain.rules import Actor
 from workflow.models import SopVersion, Unit
+from workflow.services import reference
 
 
 def load_sop_version(folder_or_name: str, actor: Actor | None = None) -> SopVersion:
@@ -65,19 +66,32 @@ def sync_units(sop: Sop) -> None:
 def active_version(code: str | None = None) -> SopVersion:
     """Return the active SOP version (of ``code``, or the only SOP loaded).
 
-    Read once per transaction: filing a complaint, routing it and counting it all ask for it.
+    Read once per transaction (filing a complaint, routing it and counting it all ask for it), from what
+    this process keeps while the reference stamp holds (services.reference).
     """
     code = code or None
     memo = db.session.info.setdefault(_ACTIVE, {})
     version = memo.get(code)
     if version is None:
-        query = _ACTIVE_ANY if code is None else select(SopVersion).filter_by(active=True, code=code).order_by(
-            SopVersion.id)
-        version = db.session.scalars(query).first()
-        if version is None:
+        values = reference.kept(("active SOP version", code), lambda: _active_values(code))
+        if values is None:
             raise NotFound("Belum ada SOP aktif; jalankan `flask sop load klungkung`.", {"sop": code})
-        memo[code] = version
+        memo[code] = version = _attached(values)
     return version
+
+
+def _active_values(code: str | None) -> dict | None:
+    query = _ACTIVE_ANY if code is None else _ACTIVE_ANY.where(SopVersion.code == code)
+    row = db.session.execute(query).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _attached(values: dict) -> SopVersion:
+    # The row this process keeps becomes this session's instance without a query (SQLAlchemy's recipe for
+    # cached objects); its document stays unloaded, read only if this process has not parsed the version.
+    version = SopVersion(**values)
+    make_transient_to_detached(version)
+    return db.session.merge(version, load=False)
 
 
 def active_sop(code: str | None = None) -> tuple[SopVersion, Sop]:
@@ -98,11 +112,12 @@ def sop_of(version: SopVersion) -> Sop:
 _PARSED: dict[tuple[int, str], Sop] = {}
 # Per session: the active version rows of the current transaction, by SOP code (None: the only SOP).
 _ACTIVE = "aduflow.sop.active"
-_ACTIVE_ANY = select(SopVersion).filter_by(active=True).order_by(SopVersion.id)
+_ACTIVE_ANY = (select(*(column for column in SopVersion.__table__.columns if column.key != "document"))
+               .where(SopVersion.active.is_(True)).order_by(SopVersion.id))
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_active(session: Session, transaction) -> None:
-    # Another process may load a new version: the active one is read again in every transaction.
+    # Another process may load a new version: every transaction checks the reference stamp again.
     if transaction.parent is None:
         session.info.pop(_ACTIVE, None)
