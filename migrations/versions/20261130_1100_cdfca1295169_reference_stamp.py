@@ -7,7 +7,8 @@ application, write the stamp, so every writer is covered: the CLI, another proce
 random, never a counter: a rolled-back change puts the old stamp back, and a counter would then hand the next
 change the number the rolled-back one had, which a process may have kept the rolled-back rows under.
 
-Staff sign-ins update ``users`` too (attempts, last sign-in); only a change of role, unit or active flag
+The migration writes the first stamp, so the data already there is kept from the start. Staff sign-ins
+update ``users`` too (attempts, last sign-in); only a change of role, unit or active flag
 moves the stamp.
 
 Revision ID: cdfca1295169
@@ -37,6 +38,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_stamp')),
     )
     if op.get_bind().dialect.name == 'postgresql':
+        op.execute("INSERT INTO reference_stamp (id, stamp) VALUES (1, gen_random_uuid()::text)")
         op.execute("""
             CREATE FUNCTION aduflow_new_reference_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -51,6 +53,7 @@ def upgrade():
             op.execute(f"CREATE TRIGGER {table}_reference_stamp AFTER INSERT OR DELETE OR TRUNCATE OR {update} "
                        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION aduflow_new_reference_stamp()")
         return
+    op.execute("INSERT INTO reference_stamp (id, stamp) VALUES (1, lower(hex(randomblob(16))))")
     # SQLite has row triggers only.
     for table, columns in WATCHED.items():
         for operation in ('INSERT', 'DELETE', f"UPDATE OF {', '.join(columns)}" if columns else 'UPDATE'):
