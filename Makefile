@@ -67,7 +67,7 @@ screenshots: install chromium
 	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 # Issue 8's benchmarks (intake beside bare Flask and django-helpdesk, the sweep at 100,000 and 1,000,000,
-# pages with 1,000,000 stored) in about 12–13 minutes; writes docs/BENCHMARKS.md. Needs wrk and PostgreSQL.
+# pages with 1,000,000 stored) in 11–18 minutes, by the day's machine; writes docs/BENCHMARKS.md. Needs wrk and PostgreSQL.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	bench/run
