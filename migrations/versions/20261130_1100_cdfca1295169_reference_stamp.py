@@ -1,7 +1,7 @@
 """The reference stamp: a new random value whenever the SOP versions, calendar overrides, units or staff change.
 
 Filing a complaint read the active SOP version, the calendar overrides and the staff it tells in three of its
-eleven round trips, and each answered what the filing before was told. Each process now keeps those answers
+nine statements, and each answered what the filing before was told. Each process now keeps those answers
 while one cheap read per transaction finds the stamp unchanged (services.reference). Triggers, not the
 application, write the stamp, so every writer is covered: the CLI, another process, a hand-typed UPDATE. It is
 random, never a counter: a rolled-back change puts the old stamp back, and a counter would then hand the next
