@@ -16,6 +16,7 @@ from workflow.domain.errors import NotFound
 from workflow.domain.states import ClockKind
 from workflow.models import CalendarOverride, OutboxMessage, ReferenceStamp, SopVersion, User
 from workflow.services import people
+from workflow.services.calendars import add_override
 from workflow.services.intake import file_complaint
 
 REFERENCE_TABLES = ("sop_versions", "calendar_overrides", "users", "units")
@@ -113,6 +114,13 @@ def test_a_day_off_declared_by_another_process_moves_the_next_deadline(app):
     in_another_process(insert(CalendarOverride).values(day=date(2026, 3, 26), working=False,
                                                        reason="Hari libur daerah mendadak"))
     assert verification_due() == date(2026, 3, 30)
+
+
+def test_a_day_off_declared_earlier_in_the_same_transaction_counts_for_its_next_filing(app):
+    file_complaint(new_complaint(), None, T0)  # reads the stamp and the overrides
+    add_override(date(2026, 3, 26), working=False, reason="Hari libur daerah mendadak")
+    filed = file_complaint(new_complaint(), None, T0)
+    assert filed.complaint.clock(ClockKind.verification).due_at.astimezone(WITA).date() == date(2026, 3, 30)
 
 
 def test_an_sop_switched_off_by_another_process_stops_the_next_filing(app):

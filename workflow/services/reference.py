@@ -61,14 +61,8 @@ def _stamp() -> str | None:
 
 @event.listens_for(Session, "after_flush")
 def _read_again_after_change(session: Session, flush_context) -> None:
-    # This transaction changed reference data: its triggers wrote a new stamp, which the next read finds.
+    # This transaction changed reference data: its triggers wrote a new stamp, which the next read finds. (A bulk
+    # UPDATE past the unit of work is seen from the next transaction, as the staff and SOP memos always had it.)
     if any(isinstance(obj, WATCHED_MODELS) for obj in chain(session.new, session.dirty, session.deleted)):
         session.info.pop(_STAMP, None)
 
-
-@event.listens_for(Session, "do_orm_execute")
-def _read_again_after_statement(state) -> None:
-    # The same for an UPDATE or DELETE statement run through the session (load_sop_version's, say).
-    mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ in WATCHED_MODELS:
-        state.session.info.pop(_STAMP, None)
