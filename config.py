@@ -64,6 +64,8 @@ class Config:
         # memory:// counts per process; several workers need a shared store, e.g. redis://127.0.0.1:6379.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _flag(os.environ.get("RATELIMIT_ENABLED", "1"))
+        # Freeze a worker's start-up heap out of the full garbage-collection passes (web/heap.py).
+        self.FREEZE_HEAP = _flag(os.environ.get("FREEZE_HEAP", "1"))
         # Per-address filing limit (portal form and public API); a load test from one address raises it.
         self.PUBLIC_FILING_RATE_LIMIT = os.environ.get("PUBLIC_FILING_RATE_LIMIT", self.PUBLIC_FILING_RATE_LIMIT)
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1). Behind a
@@ -139,6 +141,8 @@ class TestingConfig(Config):
         self.ATTACHMENT_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-attachments")
         # Off by default: other tests count outbox rows; the notification tests switch it on.
         self.NOTIFICATIONS_ENABLED = False
+        # The heap is the test process's, shared by every app it creates: tests/web/test_heap.py switches it on.
+        self.FREEZE_HEAP = False
         self.MAIL_SERVER, self.SMS_GATEWAY_URL, self.WHATSAPP_GATEWAY_URL = "", "", ""
         self.MAIL_SINK_DIR = str(Path(tempfile.gettempdir()) / "aduflow-test-mail")
 

@@ -28,6 +28,12 @@ T0 = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+@pytest.fixture(autouse=True)
+def _heap_left_to_the_collector(monkeypatch):
+    """Keep the production apps tests create from freezing the test process's heap (web/heap.py)."""
+    monkeypatch.setenv("FREEZE_HEAP", "0")
+
+
 def on_postgres() -> bool:
     """Return whether this run uses PostgreSQL."""
     return PG_URL.startswith("postgres")

@@ -58,7 +58,7 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     i18n.init_app(app)
 
-    from web import cli, errors, security
+    from web import cli, errors, heap, security
     from web.api import bp as api_bp
 
     app.register_blueprint(api_bp)
@@ -84,6 +84,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     errors.register(app)
     security.register(app)
+    heap.register(app)
     cli.register(app)
     return app
 
