@@ -48,9 +48,11 @@ def queue(queue: str):
     who = actor()
     filters = desk.queue_filter(who, queue, **_refinements(request.args))
     page = desk.queue_page(who, queue, filters, now())
+    # A plain dict: the filter form looks up a key for every option it lists, and a MultiDict raises and
+    # catches an exception for each key that is missing (about 160 a page).
     return render_template("staff/queue.html", page=page, queue=queue, queues=desk.queues_for(who),
-                           counts=desk.queue_counts(who, now(), shown=page), args=request.args, sop=active_sop()[1],
-                           queue_states=desk.QUEUES[queue].states, bulk=_bulk_allowed(queue))
+                           counts=desk.queue_counts(who, now(), shown=page), args=request.args.to_dict(),
+                           sop=active_sop()[1], queue_states=desk.QUEUES[queue].states, bulk=_bulk_allowed(queue))
 
 
 @bp.get("/pengaduan/<int:complaint_id>")
