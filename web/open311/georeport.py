@@ -34,7 +34,7 @@ from web.open311.errors import bad_request, not_found
 from workflow.db import db
 from workflow.domain.states import FINAL_STATES, OPEN_STATES, Channel, ClockKind, ClockStatus, Role, State
 from workflow.models import Clock, Complaint, ComplaintEvent, Open311Client, SopVersion
-from workflow.services import publication
+from workflow.services import bulk, publication
 from workflow.services.inputs import NewComplaint, parse
 from workflow.services.intake import Filed, file_complaint
 from workflow.services.queries import local, zone_of
@@ -413,7 +413,7 @@ def _expected_of(complaint_ids: list[int]) -> dict[int, datetime]:
     # requests would otherwise build every clock of every complaint as an object.
     found: dict[int, datetime] = {}
     rows = db.session.execute(select(Clock.complaint_id, Clock.kind, Clock.due_at).where(
-        Clock.complaint_id.in_(complaint_ids), Clock.status == ClockStatus.running.value,
+        bulk.among(Clock.complaint_id, complaint_ids), Clock.status == ClockStatus.running.value,
         Clock.kind.in_((ClockKind.resolution.value, ClockKind.verification.value)))) if complaint_ids else []
     for complaint_id, kind, due_at in rows:
         if kind == ClockKind.resolution.value or complaint_id not in found:
@@ -430,7 +430,7 @@ def _events_of(complaint_ids: list[int]) -> dict[int, list]:
     rows = db.session.execute(
         select(ComplaintEvent.complaint_id, ComplaintEvent.at, ComplaintEvent.action, ComplaintEvent.actor_role,
                ComplaintEvent.comment, ComplaintEvent.internal, ComplaintEvent.details)
-        .where(ComplaintEvent.complaint_id.in_(complaint_ids),
+        .where(bulk.among(ComplaintEvent.complaint_id, complaint_ids),
                or_(ComplaintEvent.internal.is_(False), ComplaintEvent.action == REQUEST_EVENT))
         .order_by(ComplaintEvent.id))
     for row in rows:
