@@ -371,9 +371,10 @@ def _duration_ms(text: str) -> float:
 # --- servers -----------------------------------------------------------------------------------------
 
 def _gunicorn_args(app: str, port: int) -> list[str]:
-    # The same for every contender: two sync workers (two cores), loopback, no access log.
+    # The same for every contender: two sync workers (two cores), loopback, no access log. No control socket:
+    # gunicorn 25+ puts one per user at one path, so the contenders running side by side would fight over it.
     return ["--workers", str(WORKERS), "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
-            "--log-level", "warning", app]
+            "--log-level", "warning", "--no-control-socket", app]
 
 
 class Server:

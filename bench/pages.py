@@ -85,7 +85,7 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
                         "NOTIFICATIONS_ENABLED": "0", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "120", "--log-level", "warning", "bench.pages:bench_app()"],
+         "--timeout", "120", "--log-level", "warning", "--no-control-socket", "bench.pages:bench_app()"],
         cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

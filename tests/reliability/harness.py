@@ -150,7 +150,8 @@ class Gunicorn(Service):
 
     def __init__(self, name: str, port: int, workers: int, env: dict[str, str], log_dir: Path):
         argv = [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}",
-                "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5"]
+                "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5",
+                "--no-control-socket"]  # one per user at one path: the two app servers would fight over it
         super().__init__(name, argv, env, log_dir)
         self.port, self.workers = port, workers
 
