@@ -6,7 +6,7 @@ calendars, compiled templates and statements, Babel's locale data — about 175,
 this project's 2-core machine, once in a few hundred requests, and that pause set the p99 of the staff pages
 (bench/analysis.md). So a worker collects and then freezes its heap (``gc.freeze``: what is alive moves to a
 generation no collection walks) before its 2nd, 100th and 1,000th request; the full passes then walk only
-what came later, 12–16 ms each. The frozen objects are still freed when nothing refers to them; only a
+what came later, 1–16 ms each. The frozen objects are still freed when nothing refers to them; only a
 reference cycle among them would stay, and what is alive at those moments is the worker's own state.
 """
 

@@ -410,7 +410,8 @@ def request_view(complaint: Complaint, events: list, expected: datetime | None) 
 
 def _expected_of(complaint_ids: list[int]) -> dict[int, datetime]:
     # Only the running clocks are read (most listed complaints are closed), as plain rows: a list of a thousand
-    # requests would otherwise build every clock of every complaint as an object.
+    # requests would otherwise build every clock of every complaint as an object. The ids go as one array
+    # (bulk.among), not a thousand bound values to render and parse on every call.
     found: dict[int, datetime] = {}
     rows = db.session.execute(select(Clock.complaint_id, Clock.kind, Clock.due_at).where(
         bulk.among(Clock.complaint_id, complaint_ids), Clock.status == ClockStatus.running.value,
