@@ -5,24 +5,28 @@ import gc
 import pytest
 
 from config import ProductionConfig
+from tests.conftest import make_app
 from web import heap
+from workflow.db import db
 
 
 @pytest.fixture
 def client(app, monkeypatch):
-    """Return a client of an app that freezes its heap, counting this process's requests from zero."""
+    """Return a client of an app created with ``FREEZE_HEAP`` on, counting this process's requests from zero."""
     monkeypatch.setattr(heap, "_served", 0)
     monkeypatch.setattr(heap, "FREEZE_BEFORE", (2, 4))
     frozen_before = []
     real_freeze = gc.freeze
     monkeypatch.setattr(gc, "freeze", lambda: (frozen_before.append(heap._served), real_freeze()))
-    app.config["FREEZE_HEAP"] = True
-    heap.register(app)
+    # The app factory itself, as production builds it: the same database as the test's app, the setting on.
+    freezing = make_app(app.config["SQLALCHEMY_DATABASE_URI"], FREEZE_HEAP=True)
     gc.unfreeze()
-    client = app.test_client()
+    client = freezing.test_client()
     client.frozen_before = frozen_before
     yield client
     gc.unfreeze()  # the test process's heap goes back to the collector
+    with freezing.app_context():
+        db.engine.dispose()
 
 
 def test_the_heap_is_frozen_before_the_second_request_and_again_later(client):
